@@ -1,0 +1,391 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use super::manifest::{Counts, Manifest, MANIFEST_FILE};
+use super::topic::Topic;
+use crate::city::City;
+use crate::kpi::{Catalogue, Kpi};
+use crate::ranking::RankingProfile;
+use crate::solution::Solution;
+use crate::vocab::{Vocabulary, VocabularyFile};
+use crate::{DataProblem, Error, Result};
+
+/// One judgment line of `topics/qrels.txt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgment {
+    /// Topic id.
+    pub topic: String,
+    /// Solution id.
+    pub doc: String,
+    /// Grade (0, 1, 2).
+    pub grade: i32,
+}
+
+/// The loaded and validated data bundle.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// Where it was loaded from.
+    pub root: PathBuf,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The KPI catalogue.
+    pub catalogue: Catalogue,
+    /// The vocabulary as stored.
+    pub vocabulary_file: VocabularyFile,
+    /// The vocabulary compiled against the catalogue.
+    pub vocabulary: Vocabulary,
+    /// All solutions, in file then line order.
+    pub solutions: Vec<Solution>,
+    /// All cities.
+    pub cities: Vec<City>,
+    /// Judged topics.
+    pub topics: Vec<Topic>,
+    /// Judgments.
+    pub judgments: Vec<Judgment>,
+    /// Ranking profiles (`profiles/*.json`).
+    pub profiles: Vec<RankingProfile>,
+}
+
+/// Collects problems while loading.
+struct Problems(Vec<DataProblem>);
+
+impl Problems {
+    fn add(&mut self, file: &Path, line: Option<usize>, message: impl Into<String>) {
+        self.0.push(DataProblem { file: file.to_path_buf(), line, message: message.into() });
+    }
+}
+
+/// Reads a JSON Lines file into records with their line numbers; bad lines become problems.
+fn read_jsonl<T: DeserializeOwned>(path: &Path, problems: &mut Problems) -> Vec<(usize, T)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.add(path, None, format!("cannot read the file: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() {
+            problems.add(path, Some(n), "blank line (JSON Lines files have one object per line)");
+            continue;
+        }
+        match serde_json::from_str::<T>(line) {
+            Ok(v) => out.push((n, v)),
+            Err(e) => problems.add(path, Some(n), format!("{e}")),
+        }
+    }
+    out
+}
+
+fn field_message(e: &Error) -> String {
+    match e {
+        Error::InvalidField { field, message } => format!("{field}: {message}"),
+        other => other.to_string(),
+    }
+}
+
+impl Bundle {
+    /// Loads a bundle directory and validates everything in it. Every problem found is
+    /// reported at once, each with its file and line.
+    pub fn load(root: impl AsRef<Path>) -> Result<Bundle> {
+        let root = root.as_ref().to_path_buf();
+        let mut p = Problems(Vec::new());
+
+        // Manifest.
+        let manifest_path = root.join(MANIFEST_FILE);
+        let manifest: Option<Manifest> = match std::fs::read_to_string(&manifest_path) {
+            Ok(t) => match serde_json::from_str::<Manifest>(&t) {
+                Ok(m) => {
+                    if m.format_version != 1 {
+                        p.add(&manifest_path, None, format!("format_version {} is not supported (expected 1)", m.format_version));
+                    }
+                    Some(m)
+                }
+                Err(e) => {
+                    p.add(&manifest_path, Some(e.line()), e.to_string());
+                    None
+                }
+            },
+            Err(e) => {
+                p.add(&manifest_path, None, format!("cannot read the manifest: {e}"));
+                None
+            }
+        };
+
+        // KPIs.
+        let kpis_path = root.join("kpis.jsonl");
+        let kpi_rows: Vec<(usize, Kpi)> = read_jsonl(&kpis_path, &mut p);
+        let mut seen_codes: HashMap<String, usize> = HashMap::new();
+        for (line, k) in &kpi_rows {
+            if let Some(first) = seen_codes.insert(k.code.to_string(), *line) {
+                p.add(&kpis_path, Some(*line), format!("duplicate KPI code '{}' (first on line {first})", k.code));
+            }
+            if !(k.target.is_finite() && k.target > 0.0) {
+                p.add(&kpis_path, Some(*line), format!("KPI '{}' has target {}; targets must be positive", k.code, k.target));
+            }
+        }
+        let catalogue = if p.0.is_empty() {
+            match Catalogue::new(kpi_rows.into_iter().map(|(_, k)| k).collect()) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    p.add(&kpis_path, None, e.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let Some(catalogue) = catalogue else {
+            return Err(Error::InvalidData { source_name: root.display().to_string(), problems: p.0 });
+        };
+
+        // Vocabulary.
+        let vocab_path = root.join("vocabulary.json");
+        let (vocabulary_file, vocabulary) = match crate::vocab::read_file(&vocab_path) {
+            Ok(f) => match Vocabulary::compile(&f, &catalogue) {
+                Ok(v) => (f, v),
+                Err(problems) => {
+                    for m in problems {
+                        p.add(&vocab_path, None, m);
+                    }
+                    (f, Vocabulary::empty(&catalogue))
+                }
+            },
+            Err(Error::InvalidData { problems, .. }) => {
+                p.0.extend(problems);
+                (empty_vocab_file(), Vocabulary::empty(&catalogue))
+            }
+            Err(e) => {
+                p.add(&vocab_path, None, e.to_string());
+                (empty_vocab_file(), Vocabulary::empty(&catalogue))
+            }
+        };
+
+        // Solutions.
+        let mut solutions = Vec::new();
+        let mut solution_at: HashMap<String, (PathBuf, usize)> = HashMap::new();
+        let sol_dir = root.join("solutions");
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&sol_dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
+                .collect(),
+            Err(e) => {
+                p.add(&sol_dir, None, format!("cannot read the solutions directory: {e}"));
+                Vec::new()
+            }
+        };
+        files.sort();
+        for f in &files {
+            for (line, s) in read_jsonl::<Solution>(f, &mut p) {
+                for e in s.problems(&catalogue) {
+                    p.add(f, Some(line), format!("solution '{}': {}", s.id, field_message(&e)));
+                }
+                if let Some((ff, fl)) = solution_at.get(&s.id) {
+                    p.add(f, Some(line), format!("duplicate solution id '{}' (first at {}:{fl})", s.id, ff.display()));
+                    continue;
+                }
+                solution_at.insert(s.id.clone(), (f.clone(), line));
+                solutions.push(s);
+            }
+        }
+
+        // Cities.
+        let cities_path = root.join("cities.jsonl");
+        let mut cities = Vec::new();
+        let mut city_line: HashMap<String, usize> = HashMap::new();
+        for (line, c) in read_jsonl::<City>(&cities_path, &mut p) {
+            for e in c.problems(&catalogue) {
+                p.add(&cities_path, Some(line), format!("city '{}': {}", c.id, field_message(&e)));
+            }
+            if let Some(first) = city_line.insert(c.id.clone(), line) {
+                p.add(&cities_path, Some(line), format!("duplicate city id '{}' (first on line {first})", c.id));
+                continue;
+            }
+            cities.push(c);
+        }
+
+        // Topics and judgments.
+        let topics_path = root.join("topics/topics.jsonl");
+        let mut topics = Vec::new();
+        let mut topic_line: HashMap<String, usize> = HashMap::new();
+        if topics_path.exists() {
+            for (line, t) in read_jsonl::<Topic>(&topics_path, &mut p) {
+                match (&t.city_id, &t.city) {
+                    (Some(id), _) if !city_line.contains_key(id) => {
+                        p.add(&topics_path, Some(line), format!("topic '{}': unknown city '{id}'", t.id))
+                    }
+                    (Some(_), Some(_)) => p.add(&topics_path, Some(line), format!("topic '{}': give city_id or city, not both", t.id)),
+                    (None, Some(c)) => {
+                        for e in c.problems(&catalogue) {
+                            p.add(&topics_path, Some(line), format!("topic '{}': city.{}", t.id, field_message(&e)));
+                        }
+                    }
+                    _ => {}
+                }
+                if let Some(first) = topic_line.insert(t.id.clone(), line) {
+                    p.add(&topics_path, Some(line), format!("duplicate topic id '{}' (first on line {first})", t.id));
+                    continue;
+                }
+                topics.push(t);
+            }
+        }
+        let qrels_path = root.join("topics/qrels.txt");
+        let mut judgments = Vec::new();
+        if qrels_path.exists() {
+            let text = std::fs::read_to_string(&qrels_path).map_err(|e| Error::io(&qrels_path, e))?;
+            let mut seen = HashMap::new();
+            for (i, line) in text.lines().enumerate() {
+                let n = i + 1;
+                let parts: Vec<&str> = line.split_whitespace().collect();
+                if parts.len() != 4 {
+                    p.add(&qrels_path, Some(n), format!("expected 'topic iter doc grade', found {} fields", parts.len()));
+                    continue;
+                }
+                let Ok(grade) = parts[3].parse::<i32>() else {
+                    p.add(&qrels_path, Some(n), format!("grade '{}' is not an integer", parts[3]));
+                    continue;
+                };
+                if !(0..=2).contains(&grade) {
+                    p.add(&qrels_path, Some(n), format!("grade {grade} is outside 0–2"));
+                }
+                if !topic_line.contains_key(parts[0]) {
+                    p.add(&qrels_path, Some(n), format!("unknown topic '{}'", parts[0]));
+                }
+                if !solution_at.contains_key(parts[2]) {
+                    p.add(&qrels_path, Some(n), format!("unknown solution '{}'", parts[2]));
+                }
+                if let Some(first) = seen.insert((parts[0].to_string(), parts[2].to_string()), n) {
+                    p.add(&qrels_path, Some(n), format!("'{} {}' is judged twice (first on line {first})", parts[0], parts[2]));
+                }
+                judgments.push(Judgment { topic: parts[0].into(), doc: parts[2].into(), grade });
+            }
+        }
+
+        // Profiles.
+        let mut profiles = Vec::new();
+        let prof_dir = root.join("profiles");
+        if prof_dir.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&prof_dir)
+                .map_err(|e| Error::io(&prof_dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            for f in files {
+                match RankingProfile::read(&f) {
+                    Ok(prof) => profiles.push(prof),
+                    Err(Error::InvalidData { problems, .. }) => p.0.extend(problems),
+                    Err(e) => p.add(&f, None, e.to_string()),
+                }
+            }
+        }
+
+        // Manifest agreement.
+        let counts = Counts {
+            kpis: catalogue.len(),
+            solutions: solutions.len(),
+            solutions_with_kpis: solutions.iter().filter(|s| !s.kpis.is_empty()).count(),
+            cities: cities.len(),
+            topics: topics.len(),
+            judgments: judgments.len(),
+            profiles: profiles.len(),
+        };
+        if let Some(m) = &manifest {
+            if m.counts != counts {
+                p.add(&manifest_path, None, format!("counts {:?} do not match the data {:?}", m.counts, counts));
+            }
+            let files = Manifest::data_files(&root)?;
+            for f in &files {
+                match m.files.get(f) {
+                    None => p.add(&manifest_path, None, format!("data file '{f}' is not listed")),
+                    Some(sum) => {
+                        let actual = Manifest::checksum(&root.join(f))?;
+                        if &actual != sum {
+                            p.add(&root.join(f), None, "SHA-256 differs from the manifest (the file changed; regenerate the manifest with `kpimatch bundle manifest`)");
+                        }
+                    }
+                }
+            }
+            for f in m.files.keys() {
+                if !files.contains(f) {
+                    p.add(&manifest_path, None, format!("listed file '{f}' is missing"));
+                }
+            }
+        }
+        if !p.0.is_empty() {
+            return Err(Error::InvalidData { source_name: root.display().to_string(), problems: p.0 });
+        }
+        Ok(Bundle {
+            root,
+            manifest: manifest.expect("no problems means the manifest was read"),
+            catalogue,
+            vocabulary_file,
+            vocabulary,
+            solutions,
+            cities,
+            topics,
+            judgments,
+            profiles,
+        })
+    }
+
+    /// Counts of what a bundle directory holds, from its data (used to write the manifest).
+    pub fn count(root: &Path) -> Result<Counts> {
+        // Load without the manifest check by writing a provisional one in memory is not possible,
+        // so count directly.
+        let mut p = Problems(Vec::new());
+        let kpis: Vec<(usize, Kpi)> = read_jsonl(&root.join("kpis.jsonl"), &mut p);
+        let mut solutions: Vec<(usize, Solution)> = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(root.join("solutions")) {
+            let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|f| f.extension().is_some_and(|x| x == "jsonl")).collect();
+            files.sort();
+            for f in files {
+                solutions.extend(read_jsonl::<Solution>(&f, &mut p));
+            }
+        }
+        let cities: Vec<(usize, City)> = read_jsonl(&root.join("cities.jsonl"), &mut p);
+        let topics: Vec<(usize, Topic)> = if root.join("topics/topics.jsonl").exists() { read_jsonl(&root.join("topics/topics.jsonl"), &mut p) } else { Vec::new() };
+        let judgments = std::fs::read_to_string(root.join("topics/qrels.txt")).map(|t| t.lines().count()).unwrap_or(0);
+        let profiles = std::fs::read_dir(root.join("profiles"))
+            .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+            .unwrap_or(0);
+        if !p.0.is_empty() {
+            return Err(Error::InvalidData { source_name: root.display().to_string(), problems: p.0 });
+        }
+        Ok(Counts {
+            kpis: kpis.len(),
+            solutions: solutions.len(),
+            solutions_with_kpis: solutions.iter().filter(|(_, s)| !s.kpis.is_empty()).count(),
+            cities: cities.len(),
+            topics: topics.len(),
+            judgments,
+            profiles,
+        })
+    }
+
+    /// Writes the manifest of a bundle directory from its current data.
+    pub fn write_manifest(root: &Path) -> Result<Manifest> {
+        let counts = Self::count(root)?;
+        Manifest::write(root, counts)
+    }
+
+    /// A city by id.
+    pub fn city(&self, id: &str) -> Option<&City> {
+        self.cities.iter().find(|c| c.id == id)
+    }
+}
+
+fn empty_vocab_file() -> VocabularyFile {
+    VocabularyFile {
+        format_version: 1,
+        kpis: Default::default(),
+        categories: Default::default(),
+        synonyms: Vec::new(),
+        inference: None,
+    }
+}

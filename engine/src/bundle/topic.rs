@@ -1,0 +1,61 @@
+use serde::{Deserialize, Serialize};
+
+use crate::city::City;
+use crate::ranking::{CityInput, Filters, MatchRequest};
+
+/// Whether a topic may be used to choose weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Used for tuning.
+    Train,
+    /// Only for checking tuned weights.
+    Heldout,
+}
+
+/// A judged topic: a city and a needs text (possibly empty), with optional filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    /// Topic id, as in the qrels.
+    pub id: String,
+    /// A stored city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city_id: Option<String>,
+    /// An inline city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<Box<City>>,
+    /// The needs text; empty means pure gap ranking.
+    #[serde(default)]
+    pub needs: String,
+    /// Train or held out.
+    #[serde(default = "default_split")]
+    pub split: Split,
+    /// Hard filters.
+    #[serde(default, skip_serializing_if = "Filters::is_empty")]
+    pub filters: Filters,
+}
+
+fn default_split() -> Split {
+    Split::Train
+}
+
+impl Topic {
+    /// The match request this topic stands for, with a given depth and profile.
+    pub fn request(&self, limit: usize, profile: Option<&str>) -> MatchRequest {
+        let city = match (&self.city_id, &self.city) {
+            (Some(id), _) => Some(CityInput::Id(id.clone())),
+            (None, Some(c)) => Some(CityInput::Inline(c.clone())),
+            (None, None) => None,
+        };
+        MatchRequest {
+            city,
+            needs: Some(self.needs.clone()),
+            filters: self.filters.clone(),
+            limit,
+            explain: false,
+            profile: profile.map(str::to_string),
+            ..Default::default()
+        }
+    }
+}

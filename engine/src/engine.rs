@@ -1,0 +1,296 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::city::{City, GapAnalysis};
+use crate::index::{english, KpiLists, SolutionTable, StoredSolution, TextIndex};
+use crate::kpi::Catalogue;
+use crate::limits;
+use crate::ranking::{plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker};
+use crate::solution::{KpiProfile, Solution};
+use crate::vocab::{self, KpiMapper, Vocabulary};
+use crate::{Error, Result};
+
+/// Sizes of what the engine holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EngineStats {
+    /// KPIs in the catalogue.
+    pub kpis: usize,
+    /// Solutions.
+    pub solutions: usize,
+    /// Solutions with declared KPI impacts.
+    pub solutions_declared: usize,
+    /// Cities.
+    pub cities: usize,
+}
+
+/// The matching engine: catalogue, vocabulary, ranking profiles, the solutions with their
+/// derived indexes, and the cities.
+///
+/// Writes go through `&mut self` (the caller serialises them, e.g. behind a `RwLock`); reads
+/// and matches take `&self` and can run in parallel.
+pub struct Engine {
+    catalogue: Arc<Catalogue>,
+    vocabulary: Arc<Vocabulary>,
+    mapper: KpiMapper,
+    profiles: ProfileSet,
+    table: SolutionTable,
+    lists: KpiLists,
+    text: TextIndex,
+    cities: BTreeMap<String, Arc<City>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("stats", &self.stats()).finish()
+    }
+}
+
+impl Engine {
+    /// An empty engine with an in-memory text index.
+    pub fn new(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet) -> Result<Engine> {
+        Self::with_text_index(catalogue, vocabulary, profiles, TextIndex::create_in_ram()?)
+    }
+
+    /// An empty engine whose text index lives in a directory (its content is cleared; the
+    /// caller loads solutions from the source of truth).
+    pub fn with_index_dir(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet, dir: &Path) -> Result<Engine> {
+        let text = TextIndex::open_or_create(dir)?;
+        text.clear()?;
+        text.commit(None)?;
+        Self::with_text_index(catalogue, vocabulary, profiles, text)
+    }
+
+    fn with_text_index(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet, text: TextIndex) -> Result<Engine> {
+        let mapper = KpiMapper::new(&catalogue, &vocabulary);
+        let lists = KpiLists::new(catalogue.len());
+        Ok(Engine {
+            catalogue: Arc::new(catalogue),
+            vocabulary: Arc::new(vocabulary),
+            mapper,
+            profiles,
+            table: SolutionTable::default(),
+            lists,
+            text,
+            cities: BTreeMap::new(),
+        })
+    }
+
+    /// An engine loaded with a bundle's solutions, cities and profiles (default profile:
+    /// `default` when the bundle has it).
+    pub fn from_bundle(bundle: &Bundle) -> Result<Engine> {
+        let default = if bundle.profiles.iter().any(|p| p.name == "default") { "default" } else { "text-only" };
+        let mut profiles = bundle.profiles.clone();
+        if !profiles.iter().any(|p| p.name == "default") {
+            profiles.push(crate::ranking::RankingProfile::default());
+        }
+        let profiles = ProfileSet::new(profiles, if default == "text-only" { "default" } else { default })?;
+        let mut engine = Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles)?;
+        engine.upsert_solutions(bundle.solutions.clone())?;
+        for c in &bundle.cities {
+            engine.upsert_city(c.clone())?;
+        }
+        Ok(engine)
+    }
+
+    /// The KPI catalogue.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// The compiled vocabulary.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// The ranking profiles.
+    pub fn profiles(&self) -> &ProfileSet {
+        &self.profiles
+    }
+
+    /// The ranking profiles, for adding or replacing one.
+    pub fn profiles_mut(&mut self) -> &mut ProfileSet {
+        &mut self.profiles
+    }
+
+    /// The text → KPI mapper.
+    pub fn mapper(&self) -> &KpiMapper {
+        &self.mapper
+    }
+
+    /// The text index (for reference queries in benches).
+    pub fn text_index(&self) -> &TextIndex {
+        &self.text
+    }
+
+    /// Sizes.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            kpis: self.catalogue.len(),
+            solutions: self.table.len(),
+            solutions_declared: self.table.iter().filter(|(_, s)| !s.solution.kpis.is_empty()).count(),
+            cities: self.cities.len(),
+        }
+    }
+
+    /// The KPI profile kpimatch would use for a solution (declared, or inferred from its text).
+    pub fn profile_for(&self, solution: &Solution) -> KpiProfile {
+        vocab::profile_for(solution, &self.mapper, &mut english(), self.vocabulary.inference())
+    }
+
+    /// The profile inferred from a solution's text alone, ignoring declared impacts.
+    pub fn infer_profile(&self, solution: &Solution) -> KpiProfile {
+        vocab::infer(solution, &self.mapper, &mut english(), self.vocabulary.inference())
+    }
+
+    /// Validates, indexes and stores solutions (insert or replace), committing once.
+    /// Nothing is written when any solution is invalid.
+    pub fn upsert_solutions(&mut self, solutions: Vec<Solution>) -> Result<()> {
+        for (i, s) in solutions.iter().enumerate() {
+            s.validate(&self.catalogue).map_err(|e| match e {
+                Error::InvalidField { field, message } if solutions.len() > 1 => {
+                    Error::InvalidField { field: format!("[{i}].{field}"), message }
+                }
+                other => other,
+            })?;
+        }
+        let mut analyzer = english();
+        let fresh = self.table.is_empty();
+        for s in solutions {
+            let profile = vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
+            let ord = self.table.ord_for_insert(&s.id);
+            self.text.upsert(ord, &s)?;
+            let (ord, old) = self.table.upsert(Arc::new(s), profile);
+            if !fresh {
+                if let Some(old) = old {
+                    self.lists.remove(ord, &old.profile);
+                }
+                if let Some(new) = self.table.get(ord) {
+                    self.lists.insert(ord, &new.profile);
+                }
+            }
+        }
+        if fresh {
+            self.lists = KpiLists::build(self.catalogue.len(), self.table.iter().map(|(o, s)| (o, &s.profile)));
+        }
+        self.text.commit(None)?;
+        Ok(())
+    }
+
+    /// Inserts or replaces one solution; returns the stored entry.
+    pub fn upsert_solution(&mut self, solution: Solution) -> Result<&StoredSolution> {
+        let id = solution.id.clone();
+        self.upsert_solutions(vec![solution])?;
+        self.solution(&id).ok_or_else(|| Error::Internal("a stored solution vanished".into()))
+    }
+
+    /// Deletes a solution; `false` when it did not exist.
+    pub fn delete_solution(&mut self, id: &str) -> Result<bool> {
+        let Some((ord, old)) = self.table.remove(id) else { return Ok(false) };
+        self.lists.remove(ord, &old.profile);
+        self.text.delete(id);
+        self.text.commit(None)?;
+        Ok(true)
+    }
+
+    /// A solution by id.
+    pub fn solution(&self, id: &str) -> Option<&StoredSolution> {
+        self.table.ord_of(id).and_then(|o| self.table.get(o))
+    }
+
+    /// All solutions in insertion order.
+    pub fn solutions(&self) -> impl Iterator<Item = &StoredSolution> {
+        self.table.iter().map(|(_, s)| s)
+    }
+
+    /// Validates and stores a city (insert or replace).
+    pub fn upsert_city(&mut self, city: City) -> Result<()> {
+        city.validate(&self.catalogue)?;
+        self.cities.insert(city.id.clone(), Arc::new(city));
+        Ok(())
+    }
+
+    /// Deletes a city; `false` when it did not exist.
+    pub fn delete_city(&mut self, id: &str) -> bool {
+        self.cities.remove(id).is_some()
+    }
+
+    /// A city by id.
+    pub fn city(&self, id: &str) -> Option<&City> {
+        self.cities.get(id).map(|c| c.as_ref())
+    }
+
+    /// All cities by id.
+    pub fn cities(&self) -> impl Iterator<Item = &City> {
+        self.cities.values().map(|c| c.as_ref())
+    }
+
+    /// The gap analysis of a stored city.
+    pub fn gaps(&self, city_id: &str) -> Result<GapAnalysis> {
+        let city = self.city(city_id).ok_or_else(|| Error::NotFound { entity: "city", id: city_id.chars().take(80).collect() })?;
+        Ok(GapAnalysis::compute(city, &self.catalogue))
+    }
+
+    /// Turns a request into the plan the ranker executes (for inspection and explanations).
+    pub fn plan(&self, req: &MatchRequest) -> Result<QueryPlan> {
+        let profile = self.profiles.get(req.profile.as_deref())?;
+        let city = plan::resolve_city(&req.city, |id| self.city(id), &self.catalogue)?;
+        QueryPlan::build(req, city, profile, &self.catalogue, &self.vocabulary, &self.mapper)
+    }
+
+    /// Ranks solutions for a request.
+    pub fn match_solutions(&self, req: &MatchRequest) -> Result<MatchResponse> {
+        if req.limit > limits::MAX_LIMIT {
+            return Err(Error::invalid("limit", format!("{} is above the maximum of {}", req.limit, limits::MAX_LIMIT)));
+        }
+        if req.offset > limits::MAX_OFFSET {
+            return Err(Error::invalid("offset", format!("{} is above the maximum of {}", req.offset, limits::MAX_OFFSET)));
+        }
+        if !(req.diversity.is_finite() && (0.0..=1.0).contains(&req.diversity)) {
+            return Err(Error::invalid("diversity", format!("{} is outside 0..1", req.diversity)));
+        }
+        let profile = self.profiles.get(req.profile.as_deref())?;
+        let filters = req.filters.compile(&self.catalogue, &self.table)?;
+        let plan = self.plan(req)?;
+        let ranker = Ranker {
+            catalogue: &self.catalogue,
+            table: &self.table,
+            lists: &self.lists,
+            text: &self.text,
+            profile,
+            plan: &plan,
+            filters: &filters,
+        };
+        let need = req.offset + req.limit;
+        let pool = if req.diversity > 0.0 { need.max(10) * 3 } else { need };
+        let top = ranker.top(pool)?;
+        let ranked = ranker.diversify(top, req.diversity, need);
+        let results = ranked
+            .into_iter()
+            .enumerate()
+            .skip(req.offset)
+            .filter_map(|(i, (scored, penalty))| {
+                let s = self.table.get(scored.ord)?;
+                Some(MatchResult {
+                    rank: i + 1,
+                    solution_id: s.solution.id.clone(),
+                    title: s.solution.title.clone(),
+                    provider: s.solution.provider.clone(),
+                    summary: s.solution.summary.clone(),
+                    score: scored.score - penalty,
+                    explanation: req.explain.then(|| ranker.explain(s, &scored, penalty)),
+                })
+            })
+            .collect();
+        Ok(MatchResponse {
+            results,
+            gaps_used: plan.kpi_weights.clone(),
+            needs_text: plan.needs_text.clone(),
+            query_terms: plan.user_terms.clone(),
+            profile: profile.name.clone(),
+        })
+    }
+}

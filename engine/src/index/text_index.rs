@@ -1,0 +1,366 @@
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{FilterCollector, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use super::analyzer::{english, ANALYZER_NAME};
+use crate::solution::Solution;
+use crate::{Error, Result};
+
+/// Field boosts of the text ranking: the BM25 score of each field is multiplied by its boost
+/// and summed. `all` holds every text field together (a flat BM25); the others let a profile
+/// favour matches in titles or tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextFieldBoosts {
+    /// Title, summary, description, tags, categories and provider together.
+    pub all: f32,
+    /// Title.
+    pub title: f32,
+    /// Tags.
+    pub tags: f32,
+    /// Summary.
+    pub summary: f32,
+    /// Description.
+    pub description: f32,
+}
+
+impl Default for TextFieldBoosts {
+    fn default() -> Self {
+        TextFieldBoosts { all: 1.0, title: 0.5, tags: 0.5, summary: 0.0, description: 0.0 }
+    }
+}
+
+/// An analysed query term and its weight (1 for the user's words, less for expansions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedTerm {
+    /// The analysed term.
+    pub term: String,
+    /// Its weight.
+    pub weight: f32,
+}
+
+/// A text query: a weighted bag of analysed terms and the field boosts to score them with.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextQuery {
+    /// The terms, user's first.
+    pub terms: Vec<WeightedTerm>,
+    /// Field boosts.
+    pub boosts: TextFieldBoosts,
+}
+
+impl TextQuery {
+    /// True when there is nothing to search for.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    ord: Field,
+    all: Field,
+    title: Field,
+    tags: Field,
+    summary: Field,
+    description: Field,
+}
+
+/// Ordinal → document address for one searcher generation.
+#[derive(Debug)]
+struct AddressMap {
+    generation: u64,
+    addresses: Vec<u64>,
+}
+
+const NO_ADDRESS: u64 = u64::MAX;
+
+/// The tantivy full-text index over solutions.
+///
+/// Each document carries the solution's id and its dense ordinal (a fast field) so results map
+/// straight to the [`SolutionTable`](super::SolutionTable). Writes are buffered until
+/// [`TextIndex::commit`], which also makes them visible to searches.
+pub struct TextIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    addresses: RwLock<Option<Arc<AddressMap>>>,
+}
+
+impl std::fmt::Debug for TextIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextIndex").field("docs", &self.num_docs()).finish()
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        ord: b.add_u64_field("ord", FAST | INDEXED),
+        all: b.add_text_field("all", text.clone()),
+        title: b.add_text_field("title", text.clone()),
+        tags: b.add_text_field("tags", text.clone()),
+        summary: b.add_text_field("summary", text.clone()),
+        description: b.add_text_field("description", text),
+    };
+    (b.build(), fields)
+}
+
+/// Memory budget of the index writer.
+const WRITER_MEMORY: usize = 100_000_000;
+
+impl TextIndex {
+    /// A new index in memory.
+    pub fn create_in_ram() -> Result<TextIndex> {
+        let (schema, fields) = schema();
+        Self::from_index(Index::create_in_ram(schema), fields)
+    }
+
+    /// Opens the index in a directory, creating it when absent. An index with another schema
+    /// is an error (the caller rebuilds it).
+    pub fn open_or_create(dir: &Path) -> Result<TextIndex> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let (schema, fields) = schema();
+        let mmap = MmapDirectory::open(dir).map_err(|e| Error::Internal(format!("cannot open index directory {}: {e}", dir.display())))?;
+        let index = Index::open_or_create(mmap, schema)?;
+        Self::from_index(index, fields)
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<TextIndex> {
+        index.tokenizers().register(ANALYZER_NAME, english());
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(TextIndex { index, reader, writer: Mutex::new(writer), fields, addresses: RwLock::new(None) })
+    }
+
+    /// Number of searchable documents (as of the last commit).
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a solution under an ordinal, replacing any document with the same id (buffered).
+    pub fn upsert(&self, ord: u32, s: &Solution) -> Result<()> {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &s.id);
+        doc.add_u64(f.ord, u64::from(ord));
+        doc.add_text(f.title, &s.title);
+        doc.add_text(f.summary, &s.summary);
+        doc.add_text(f.description, &s.description);
+        for t in &s.tags {
+            doc.add_text(f.tags, t);
+        }
+        for part in [&s.title, &s.summary, &s.description, &s.provider] {
+            doc.add_text(f.all, part);
+        }
+        for t in s.tags.iter().chain(&s.categories) {
+            doc.add_text(f.all, t);
+        }
+        let w = self.writer();
+        w.delete_term(Term::from_field_text(f.id, &s.id));
+        w.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Deletes a solution by id (buffered).
+    pub fn delete(&self, id: &str) {
+        self.writer().delete_term(Term::from_field_text(self.fields.id, id));
+    }
+
+    /// Deletes every document (buffered).
+    pub fn clear(&self) -> Result<()> {
+        self.writer().delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Commits buffered writes with an optional payload (e.g. the last applied change) and
+    /// makes them searchable.
+    pub fn commit(&self, payload: Option<String>) -> Result<()> {
+        {
+            let mut w = self.writer();
+            let mut prepared = w.prepare_commit()?;
+            if let Some(p) = payload {
+                prepared.set_payload(&p);
+            }
+            prepared.commit()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// The payload of the last commit.
+    pub fn commit_payload(&self) -> Result<Option<String>> {
+        Ok(self.index.load_metas()?.payload)
+    }
+
+    /// The ids of all searchable documents, with their ordinals.
+    pub fn stored_ids(&self) -> Result<Vec<(String, u32)>> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let ords = seg.fast_fields().u64("ord")?;
+            for doc in 0..seg.max_doc() {
+                if seg.is_deleted(doc) {
+                    continue;
+                }
+                let d: TantivyDocument = searcher.doc(DocAddress::new(seg_ord as u32, doc))?;
+                let id = d.get_first(self.fields.id).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                out.push((id, ords.first(doc).unwrap_or(u64::MAX) as u32));
+            }
+        }
+        Ok(out)
+    }
+
+    fn build_query(&self, q: &TextQuery) -> BooleanQuery {
+        let f = self.fields;
+        let b = &q.boosts;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for t in &q.terms {
+            for (field, boost) in [(f.all, b.all), (f.title, b.title), (f.tags, b.tags), (f.summary, b.summary), (f.description, b.description)] {
+                let w = boost * t.weight;
+                if w > 0.0 {
+                    let tq = TermQuery::new(Term::from_field_text(field, &t.term), IndexRecordOption::WithFreqs);
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(tq), w))));
+                }
+            }
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    /// The best `n` documents for a query as (ordinal, score), best first, ties by ordinal;
+    /// with `allowed`, only ordinals whose bit is set.
+    pub fn top(&self, q: &TextQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
+        if q.is_empty() || n == 0 {
+            return Ok(Vec::new());
+        }
+        let query = self.build_query(q);
+        let searcher = self.reader.searcher();
+        let hits = match allowed {
+            None => searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?,
+            Some(bits) => {
+                let pred = move |ord: u64| bit_is_set(&bits, ord as u32);
+                let c = FilterCollector::new("ord".to_string(), pred, TopDocs::with_limit(n).order_by_score());
+                searcher.search(&query, &c)?
+            }
+        };
+        let mut out = self.to_ords(&searcher, &hits)?;
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    /// A plain BM25 top-`n` over the `all` field, with no boosts, expansions or filters: the
+    /// reference the benches measure the engine against.
+    pub fn bm25_reference(&self, terms: &[String], n: usize) -> Result<Vec<(u32, f32)>> {
+        let q = TextQuery {
+            terms: terms.iter().map(|t| WeightedTerm { term: t.clone(), weight: 1.0 }).collect(),
+            boosts: TextFieldBoosts { all: 1.0, title: 0.0, tags: 0.0, summary: 0.0, description: 0.0 },
+        };
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(&self.build_query(&q), &TopDocs::with_limit(n.max(1)).order_by_score())?;
+        self.to_ords(&searcher, &hits)
+    }
+
+    fn to_ords(&self, searcher: &Searcher, hits: &[(f32, DocAddress)]) -> Result<Vec<(u32, f32)>> {
+        let mut out = Vec::with_capacity(hits.len());
+        for &(score, addr) in hits {
+            let col = searcher.segment_reader(addr.segment_ord).fast_fields().u64("ord")?;
+            let ord = col
+                .first(addr.doc_id)
+                .ok_or_else(|| Error::Internal("an indexed solution has no ordinal".into()))?;
+            out.push((ord as u32, score));
+        }
+        Ok(out)
+    }
+
+    /// The text score of specific ordinals for a query (0 where the document does not match).
+    pub fn score_ords(&self, q: &TextQuery, ords: &[u32]) -> Result<Vec<f32>> {
+        let mut scores = vec![0f32; ords.len()];
+        if q.is_empty() || ords.is_empty() {
+            return Ok(scores);
+        }
+        let searcher = self.reader.searcher();
+        let map = self.address_map(&searcher)?;
+        // (segment, doc, position in `ords`), sorted so each segment's scorer only seeks forward.
+        let mut wanted: Vec<(u32, DocId, usize)> = ords
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &o)| {
+                let a = *map.addresses.get(o as usize)?;
+                (a != NO_ADDRESS).then_some(((a >> 32) as u32, a as u32, i))
+            })
+            .collect();
+        wanted.sort_unstable();
+        let query = self.build_query(q);
+        let weight = query.weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let mut i = 0;
+        while i < wanted.len() {
+            let seg = wanted[i].0;
+            let reader = searcher.segment_reader(seg);
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            while i < wanted.len() && wanted[i].0 == seg {
+                let (_, doc, pos) = wanted[i];
+                if scorer.doc() < doc {
+                    scorer.seek(doc);
+                }
+                if scorer.doc() == doc {
+                    scores[pos] = scorer.score();
+                }
+                i += 1;
+            }
+        }
+        Ok(scores)
+    }
+
+    fn address_map(&self, searcher: &Searcher) -> Result<Arc<AddressMap>> {
+        let generation = searcher.generation().generation_id();
+        if let Some(m) = self.addresses.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if m.generation == generation {
+                return Ok(Arc::clone(m));
+            }
+        }
+        let mut addresses = Vec::new();
+        for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let col = seg.fast_fields().u64("ord")?;
+            for doc in 0..seg.max_doc() {
+                if seg.is_deleted(doc) {
+                    continue;
+                }
+                if let Some(ord) = col.first(doc) {
+                    let ord = ord as usize;
+                    if addresses.len() <= ord {
+                        addresses.resize(ord + 1, NO_ADDRESS);
+                    }
+                    addresses[ord] = ((seg_ord as u64) << 32) | u64::from(doc);
+                }
+            }
+        }
+        let map = Arc::new(AddressMap { generation, addresses });
+        *self.addresses.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&map));
+        Ok(map)
+    }
+}
+
+/// Whether bit `i` is set in a bitset.
+#[inline]
+pub(crate) fn bit_is_set(bits: &[u64], i: u32) -> bool {
+    bits.get((i / 64) as usize).is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+}

@@ -1,0 +1,12 @@
+//! The U4SSC KPI catalogue: codes, KPIs and the U4SSC scoring method.
+
+mod catalogue;
+mod code;
+mod scoring;
+
+pub use catalogue::{Catalogue, Direction, Kpi, KpiId};
+pub use code::KpiCode;
+pub use scoring::{achievement, Band, RollUp};
+
+#[cfg(test)]
+pub(crate) use catalogue::tests::tiny as catalogue_tests_tiny;

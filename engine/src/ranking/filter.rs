@@ -1,0 +1,137 @@
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::index::{SolutionTable, StoredSolution};
+use crate::kpi::{Catalogue, KpiId};
+use crate::limits;
+use crate::solution::{CostBand, Maturity};
+use crate::{Error, Result};
+
+/// Hard filters: within a list any value matches (OR), across lists all must match (AND).
+/// A solution missing the attribute a filter asks about does not match it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// Accepted maturities.
+    #[serde(default)]
+    pub maturity: Vec<Maturity>,
+    /// Accepted cost bands.
+    #[serde(default)]
+    pub cost_band: Vec<CostBand>,
+    /// Accepted regions (a solution serving `Global` matches every region).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Accepted categories (case-insensitive).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The solution must address at least one of these KPIs (declared or inferred).
+    #[serde(default)]
+    pub kpis: Vec<String>,
+    /// Solutions never to return.
+    #[serde(default)]
+    pub exclude_ids: Vec<String>,
+}
+
+/// Filters resolved against the catalogue and the table, ready for per-solution checks.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledFilters {
+    maturity: Vec<Maturity>,
+    cost_band: Vec<CostBand>,
+    /// `None`: no region filter. `Some(ids)`: accepted interned ids (may be empty: nothing matches
+    /// except `global`).
+    regions: Option<Vec<u32>>,
+    global: Option<u32>,
+    categories: Option<Vec<u32>>,
+    kpis: Vec<KpiId>,
+    exclude: HashSet<u32>,
+    pub(crate) active: bool,
+}
+
+impl Filters {
+    /// True when no filter is set.
+    pub fn is_empty(&self) -> bool {
+        self.maturity.is_empty()
+            && self.cost_band.is_empty()
+            && self.regions.is_empty()
+            && self.categories.is_empty()
+            && self.kpis.is_empty()
+            && self.exclude_ids.is_empty()
+    }
+
+    pub(crate) fn compile(&self, catalogue: &Catalogue, table: &SolutionTable) -> Result<CompiledFilters> {
+        let lists = [
+            ("filters.maturity", self.maturity.len()),
+            ("filters.cost_band", self.cost_band.len()),
+            ("filters.regions", self.regions.len()),
+            ("filters.categories", self.categories.len()),
+            ("filters.kpis", self.kpis.len()),
+            ("filters.exclude_ids", self.exclude_ids.len()),
+        ];
+        for (field, n) in lists {
+            if n > limits::MAX_FILTER_ITEMS {
+                return Err(Error::invalid(field, format!("has {n} items; the limit is {}", limits::MAX_FILTER_ITEMS)));
+            }
+        }
+        let mut kpis = Vec::new();
+        for (i, raw) in self.kpis.iter().enumerate() {
+            let id = catalogue.resolve(raw).map_err(|e| Error::invalid(format!("filters.kpis[{i}]"), e.to_string()))?;
+            kpis.push(id);
+        }
+        let intern = |names: &[String]| -> Option<Vec<u32>> {
+            (!names.is_empty()).then(|| names.iter().filter_map(|n| table.interned(n)).collect())
+        };
+        let exclude = self.exclude_ids.iter().filter_map(|id| table.ord_of(id)).collect();
+        Ok(CompiledFilters {
+            maturity: self.maturity.clone(),
+            cost_band: self.cost_band.clone(),
+            regions: intern(&self.regions),
+            global: table.interned(crate::index::table_global()),
+            categories: intern(&self.categories),
+            kpis,
+            exclude,
+            active: !self.is_empty(),
+        })
+    }
+}
+
+impl CompiledFilters {
+    /// Whether a solution passes every filter.
+    pub(crate) fn accepts(&self, ord: u32, s: &StoredSolution) -> bool {
+        if !self.active {
+            return true;
+        }
+        if self.exclude.contains(&ord)
+            || !SolutionTable::maturity_in(s, &self.maturity)
+            || !SolutionTable::cost_in(s, &self.cost_band)
+        {
+            return false;
+        }
+        if let Some(accepted) = &self.regions {
+            let ok = s.regions.iter().any(|r| accepted.contains(r) || Some(*r) == self.global);
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(accepted) = &self.categories {
+            if !s.categories.iter().any(|c| accepted.contains(c)) {
+                return false;
+            }
+        }
+        if !self.kpis.is_empty() && !self.kpis.iter().any(|&k| s.profile.get(k).is_some()) {
+            return false;
+        }
+        true
+    }
+
+    /// The accepted ordinals as a bitset (for the text index's filtered search).
+    pub(crate) fn bitset(&self, table: &SolutionTable) -> Vec<u64> {
+        let mut bits = vec![0u64; table.ord_bound().div_ceil(64)];
+        for (ord, s) in table.iter() {
+            if self.accepts(ord, s) {
+                bits[(ord / 64) as usize] |= 1 << (ord % 64);
+            }
+        }
+        bits
+    }
+}

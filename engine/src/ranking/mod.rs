@@ -1,0 +1,16 @@
+//! Ranking: profiles (weights as data), match requests, the hybrid ranker and explanations.
+
+mod explanation;
+mod filter;
+pub(crate) mod plan;
+mod profile;
+mod ranker;
+pub(crate) use ranker::Ranker;
+mod request;
+
+pub use explanation::{Explanation, KpiContribution, TextMatch};
+pub use filter::Filters;
+pub use plan::{KpiWeight, QueryPlan, WeightSource};
+pub use profile::{ProfileSet, RankingProfile};
+pub use ranker::{MatchResponse, MatchResult};
+pub use request::{CityInput, MatchRequest};

@@ -1,0 +1,221 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::index::TextFieldBoosts;
+use crate::{DataProblem, Error, Result};
+
+/// A ranking profile: every weight of the hybrid ranking, as data.
+///
+/// The final score of a solution is `text + kpi + evidence − diversity`, where
+/// * `text = text_weight × BM25(query) / best BM25 of the request` (0 without a needs text),
+/// * `kpi = kpi_weight × (1 − exp(−Σₖ qₖ · impactₖ / kpi_scale))`, with the query weight
+///   `qₖ = cₖ · (gap_weight · gapₖ^gap_exponent + needs_weight · mₖ + needs_gap_weight · gapₖ · mₖ)`:
+///   `gapₖ` the city's distance to target, `mₖ` how strongly the needs text maps to KPI k,
+///   `cₖ` 1 for core and `advanced_weight` for advanced KPIs; inferred impacts are multiplied by
+///   `inferred_weight`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RankingProfile {
+    /// Format version (1).
+    pub format_version: u32,
+    /// Name used in requests.
+    pub name: String,
+    /// What this profile is for.
+    #[serde(default)]
+    pub description: String,
+    /// Weight of the text part.
+    pub text_weight: f32,
+    /// Weight of the KPI part.
+    pub kpi_weight: f32,
+    /// Field boosts of the text part.
+    pub boosts: TextFieldBoosts,
+    /// Weight of synonym expansions relative to the user's own terms.
+    pub synonym_weight: f32,
+    /// Exponent on the gap: above 1 favours the largest gaps.
+    pub gap_exponent: f32,
+    /// Weight of the gap term of qₖ.
+    pub gap_weight: f32,
+    /// Weight of the needs-mapping term of qₖ.
+    pub needs_weight: f32,
+    /// Weight of the gap × needs interaction term of qₖ.
+    pub needs_gap_weight: f32,
+    /// Multiplier for advanced KPIs (core KPIs have 1).
+    pub advanced_weight: f32,
+    /// Gap assumed for a KPI the city does not report (0 = ignore missing data).
+    pub missing_gap: f32,
+    /// Multiplier for inferred (not declared) impacts.
+    pub inferred_weight: f32,
+    /// Scale of the saturation of the KPI part.
+    pub kpi_scale: f32,
+    /// A needs-text KPI mapping is kept when at least this share of the best mapping.
+    pub needs_min_relative: f32,
+    /// At most this many KPIs are taken from a needs text.
+    pub needs_max_kpis: usize,
+    /// Only the city's this-many weakest KPIs enter the gap term (0 = all).
+    pub gap_top_k: usize,
+}
+
+impl Default for RankingProfile {
+    fn default() -> Self {
+        RankingProfile {
+            format_version: 1,
+            name: "default".into(),
+            description: "Hybrid ranking: text relevance of the needs plus the city's KPI gaps.".into(),
+            text_weight: 0.5,
+            kpi_weight: 0.5,
+            boosts: TextFieldBoosts::default(),
+            synonym_weight: 0.4,
+            gap_exponent: 1.0,
+            gap_weight: 1.0,
+            needs_weight: 1.0,
+            needs_gap_weight: 1.0,
+            advanced_weight: 0.8,
+            missing_gap: 0.0,
+            inferred_weight: 0.8,
+            kpi_scale: 1.0,
+            needs_min_relative: 0.35,
+            needs_max_kpis: 12,
+            gap_top_k: 0,
+        }
+    }
+}
+
+impl RankingProfile {
+    /// Text-only: BM25 with the domain vocabulary, no KPI part.
+    pub fn text_only() -> RankingProfile {
+        RankingProfile {
+            name: "text-only".into(),
+            description: "BM25 over the solution text with the domain vocabulary; no KPI scoring.".into(),
+            text_weight: 1.0,
+            kpi_weight: 0.0,
+            ..RankingProfile::default()
+        }
+    }
+
+    /// KPI-only: the city's gaps (and the needs text's KPI mapping) against KPI profiles.
+    pub fn kpi_only() -> RankingProfile {
+        RankingProfile {
+            name: "kpi-only".into(),
+            description: "KPI feature scoring only: gaps and needs-mapped KPIs against solution profiles.".into(),
+            text_weight: 0.0,
+            kpi_weight: 1.0,
+            ..RankingProfile::default()
+        }
+    }
+
+    /// Every problem with the profile's values.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.format_version != 1 {
+            p.push(format!("format_version {} is not supported (expected 1)", self.format_version));
+        }
+        let nonneg = [
+            ("text_weight", self.text_weight),
+            ("kpi_weight", self.kpi_weight),
+            ("boosts.all", self.boosts.all),
+            ("boosts.title", self.boosts.title),
+            ("boosts.tags", self.boosts.tags),
+            ("boosts.summary", self.boosts.summary),
+            ("boosts.description", self.boosts.description),
+            ("synonym_weight", self.synonym_weight),
+            ("gap_weight", self.gap_weight),
+            ("needs_weight", self.needs_weight),
+            ("needs_gap_weight", self.needs_gap_weight),
+            ("advanced_weight", self.advanced_weight),
+            ("missing_gap", self.missing_gap),
+            ("inferred_weight", self.inferred_weight),
+            ("needs_min_relative", self.needs_min_relative),
+        ];
+        for (name, v) in nonneg {
+            if !(v.is_finite() && v >= 0.0) {
+                p.push(format!("{name} is {v}; it must be a finite number ≥ 0"));
+            }
+        }
+        for (name, v) in [("gap_exponent", self.gap_exponent), ("kpi_scale", self.kpi_scale)] {
+            if !(v.is_finite() && v > 0.0) {
+                p.push(format!("{name} is {v}; it must be a finite number > 0"));
+            }
+        }
+        if self.missing_gap > 1.0 || self.needs_min_relative > 1.0 {
+            p.push("missing_gap and needs_min_relative must be at most 1".into());
+        }
+        if self.text_weight + self.kpi_weight <= 0.0 {
+            p.push("text_weight and kpi_weight cannot both be 0".into());
+        }
+        if self.name.trim().is_empty() {
+            p.push("name must not be blank".into());
+        }
+        p
+    }
+
+    /// Reads and validates a profile file.
+    pub fn read(path: &Path) -> Result<RankingProfile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let problem = |line: Option<usize>, message: String| Error::InvalidData {
+            source_name: path.display().to_string(),
+            problems: vec![DataProblem { file: path.to_path_buf(), line, message }],
+        };
+        let profile: RankingProfile = serde_json::from_str(&text).map_err(|e| problem(Some(e.line()), e.to_string()))?;
+        if let Some(first) = profile.problems().into_iter().next() {
+            return Err(problem(None, first));
+        }
+        Ok(profile)
+    }
+
+    /// Writes the profile as pretty JSON.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        text.push('\n');
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// The ranking profiles a deployment offers, by name; one of them is the default.
+#[derive(Debug, Clone)]
+pub struct ProfileSet {
+    profiles: BTreeMap<String, RankingProfile>,
+    default: String,
+}
+
+impl ProfileSet {
+    /// A set with the given profiles; `default` names the one used when a request names none.
+    /// The built-in `text-only` and `kpi-only` profiles are added when absent.
+    pub fn new(profiles: Vec<RankingProfile>, default: &str) -> Result<ProfileSet> {
+        let mut map = BTreeMap::new();
+        for p in [RankingProfile::text_only(), RankingProfile::kpi_only()] {
+            map.insert(p.name.clone(), p);
+        }
+        for p in profiles {
+            map.insert(p.name.clone(), p);
+        }
+        if !map.contains_key(default) {
+            return Err(Error::NotFound { entity: "profile", id: default.to_string() });
+        }
+        Ok(ProfileSet { profiles: map, default: default.to_string() })
+    }
+
+    /// A profile by name, or the default one.
+    pub fn get(&self, name: Option<&str>) -> Result<&RankingProfile> {
+        let name = name.unwrap_or(&self.default);
+        self.profiles
+            .get(name)
+            .ok_or_else(|| Error::NotFound { entity: "profile", id: name.to_string() })
+    }
+
+    /// Adds or replaces a profile.
+    pub fn insert(&mut self, profile: RankingProfile) {
+        self.profiles.insert(profile.name.clone(), profile);
+    }
+
+    /// All profiles by name.
+    pub fn iter(&self) -> impl Iterator<Item = &RankingProfile> {
+        self.profiles.values()
+    }
+
+    /// The default profile's name.
+    pub fn default_name(&self) -> &str {
+        &self.default
+    }
+}

@@ -1,0 +1,367 @@
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::explanation::{Explanation, KpiContribution, TextMatch};
+use super::filter::CompiledFilters;
+use super::plan::{KpiWeight, QueryPlan};
+use super::RankingProfile;
+use crate::index::{analyse, english, KpiLists, SolutionTable, StoredSolution, TextIndex};
+use crate::kpi::Catalogue;
+use crate::solution::{KpiProfile, Provenance};
+use crate::Result;
+
+/// One ranked solution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchResult {
+    /// 1-based rank (offset included).
+    pub rank: usize,
+    /// Solution id.
+    pub solution_id: String,
+    /// Title.
+    pub title: String,
+    /// Provider.
+    pub provider: String,
+    /// Summary.
+    pub summary: String,
+    /// Score (text + KPI − diversity penalty).
+    pub score: f32,
+    /// Why, when asked for.
+    pub explanation: Option<Explanation>,
+}
+
+/// The answer to a match request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchResponse {
+    /// Ranked results of the requested page.
+    pub results: Vec<MatchResult>,
+    /// The KPI weights the request used, largest first.
+    pub gaps_used: Vec<KpiWeight>,
+    /// The needs text used (the city's stated needs when the request gave none).
+    pub needs_text: String,
+    /// The analysed query terms.
+    pub query_terms: Vec<String>,
+    /// The profile used.
+    pub profile: String,
+}
+
+/// A scored candidate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scored {
+    pub(crate) ord: u32,
+    pub(crate) text: f32,
+    pub(crate) kpi_raw: f32,
+    pub(crate) score: f32,
+}
+
+/// Everything one ranking needs, borrowed from the engine.
+pub(crate) struct Ranker<'a> {
+    pub(crate) catalogue: &'a Catalogue,
+    pub(crate) table: &'a SolutionTable,
+    pub(crate) lists: &'a KpiLists,
+    pub(crate) text: &'a TextIndex,
+    pub(crate) profile: &'a RankingProfile,
+    pub(crate) plan: &'a QueryPlan,
+    pub(crate) filters: &'a CompiledFilters,
+}
+
+/// Orders candidates best first: score descending, then solution id ascending.
+fn better(table: &SolutionTable, a: &Scored, b: &Scored) -> Ordering {
+    b.score.total_cmp(&a.score).then_with(|| id_of(table, a.ord).cmp(id_of(table, b.ord)))
+}
+
+fn id_of(table: &SolutionTable, ord: u32) -> &str {
+    table.get(ord).map(|s| s.solution.id.as_str()).unwrap_or("")
+}
+
+/// A heap entry for the KPI top-k: the heap's top is the worst kept candidate.
+struct Worst<'t> {
+    raw: f32,
+    id: &'t str,
+    ord: u32,
+}
+impl PartialEq for Worst<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Worst<'_> {}
+impl PartialOrd for Worst<'_> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Worst<'_> {
+    // "Greater" = worse: lower score, or equal score and larger id.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.raw.total_cmp(&self.raw).then_with(|| self.id.cmp(o.id))
+    }
+}
+
+/// A list cursor in the max-heap of cursors, keyed by its current bound.
+struct ByBound(f32, usize);
+impl PartialEq for ByBound {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for ByBound {}
+impl PartialOrd for ByBound {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for ByBound {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
+    }
+}
+
+impl Ranker<'_> {
+    fn text_active(&self) -> bool {
+        self.profile.text_weight > 0.0 && !self.plan.text.is_empty()
+    }
+
+    fn kpi_active(&self) -> bool {
+        self.profile.kpi_weight > 0.0 && !self.plan.kpi_weights.is_empty()
+    }
+
+    /// Σₖ qₖ · impactₖ (inferred impacts scaled by `inferred_weight`).
+    pub(crate) fn kpi_raw(&self, profile: &KpiProfile) -> f32 {
+        profile
+            .entries()
+            .iter()
+            .map(|e| self.plan.q[e.kpi] * e.impact * self.provenance_weight(e.provenance))
+            .sum()
+    }
+
+    fn provenance_weight(&self, p: Provenance) -> f32 {
+        match p {
+            Provenance::Declared => 1.0,
+            Provenance::Inferred => self.profile.inferred_weight,
+        }
+    }
+
+    /// The KPI part of the score for a raw KPI score.
+    pub(crate) fn kpi_part(&self, raw: f32) -> f32 {
+        self.profile.kpi_weight * (1.0 - (-raw / self.profile.kpi_scale).exp())
+    }
+
+    /// Exact top-`k` solutions by KPI score (raw), with the threshold algorithm over the
+    /// impact-ordered lists. Only solutions with a positive score are returned.
+    pub(crate) fn kpi_top(&self, k: usize) -> Vec<(u32, f32)> {
+        let weights: Vec<(usize, f32, f32)> = self
+            .plan
+            .kpi_weights
+            .iter()
+            .map(|w| (w.kpi, w.weight, w.weight * self.profile.inferred_weight))
+            .collect();
+        let mut cursors = self.lists.cursors(&weights);
+        let mut frontier: BinaryHeap<ByBound> =
+            cursors.iter().enumerate().map(|(i, c)| ByBound(c.bound(), i)).collect();
+        let mut bound: f64 = cursors.iter().map(|c| f64::from(c.bound())).sum();
+        let mut seen = vec![0u64; self.table.ord_bound().div_ceil(64)];
+        let mut heap: BinaryHeap<Worst<'_>> = BinaryHeap::with_capacity(k + 1);
+        while let Some(ByBound(b, i)) = frontier.pop() {
+            if heap.len() >= k {
+                if let Some(w) = heap.peek() {
+                    if f64::from(w.raw) > bound + 1e-6 {
+                        break;
+                    }
+                }
+            }
+            if b <= 0.0 {
+                break;
+            }
+            let cursor = &mut cursors[i];
+            let Some(ord) = cursor.next_ord() else { continue };
+            let nb = cursor.bound();
+            bound -= f64::from(b - nb);
+            if nb > 0.0 {
+                frontier.push(ByBound(nb, i));
+            }
+            let (word, bit) = ((ord / 64) as usize, 1u64 << (ord % 64));
+            if seen[word] & bit != 0 {
+                continue;
+            }
+            seen[word] |= bit;
+            let Some(s) = self.table.get(ord) else { continue };
+            if !self.filters.accepts(ord, s) {
+                continue;
+            }
+            let raw = self.kpi_raw(&s.profile);
+            if raw <= 0.0 {
+                continue;
+            }
+            let cand = Worst { raw, id: &s.solution.id, ord };
+            if heap.len() < k {
+                heap.push(cand);
+            } else if heap.peek().is_some_and(|w| cand < *w) {
+                heap.pop();
+                heap.push(cand);
+            }
+        }
+        let mut out: Vec<Worst<'_>> = heap.into_vec();
+        out.sort();
+        out.into_iter().map(|w| (w.ord, w.raw)).collect()
+    }
+
+    /// Exact top-`need` by combined score: deepens text and KPI candidate lists until the
+    /// `need`-th best combined score beats the bound on every unseen solution.
+    pub(crate) fn top(&self, need: usize) -> Result<Vec<Scored>> {
+        let (text_on, kpi_on) = (self.text_active(), self.kpi_active());
+        if need == 0 || (!text_on && !kpi_on) {
+            return Ok(Vec::new());
+        }
+        let allowed = (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
+        let total = self.table.len().max(1);
+        let mut depth = need.max(10);
+        loop {
+            let text_hits = if text_on { self.text.top(&self.plan.text, depth, allowed.clone())? } else { Vec::new() };
+            let kpi_hits = if kpi_on { self.kpi_top(depth) } else { Vec::new() };
+            let text_full = text_hits.len() >= depth;
+            let kpi_full = kpi_hits.len() >= depth;
+            let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
+            let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> = HashMap::with_capacity(text_hits.len() + kpi_hits.len());
+            for &(ord, s) in &text_hits {
+                cands.entry(ord).or_default().0 = Some(s);
+            }
+            for &(ord, r) in &kpi_hits {
+                cands.entry(ord).or_default().1 = Some(r);
+            }
+            // Text scores of KPI-side candidates: random access when the text list was cut.
+            let need_text: Vec<u32> = if text_on && text_full {
+                cands.iter().filter(|(_, v)| v.0.is_none()).map(|(&o, _)| o).collect()
+            } else {
+                Vec::new()
+            };
+            let fetched = self.text.score_ords(&self.plan.text, &need_text)?;
+            for (o, s) in need_text.iter().zip(fetched) {
+                if let Some(v) = cands.get_mut(o) {
+                    v.0 = Some(s);
+                }
+            }
+            let mut scored: Vec<Scored> = cands
+                .into_iter()
+                .filter_map(|(ord, (t, r))| {
+                    let s = self.table.get(ord)?;
+                    let text = if text_on { self.profile.text_weight * t.unwrap_or(0.0) / tmax } else { 0.0 };
+                    let kpi_raw = if kpi_on { r.unwrap_or_else(|| self.kpi_raw(&s.profile)) } else { 0.0 };
+                    let score = text + self.kpi_part(kpi_raw);
+                    (score > 0.0).then_some(Scored { ord, text, kpi_raw, score })
+                })
+                .collect();
+            scored.sort_by(|a, b| better(self.table, a, b));
+            let bound = if text_full { self.profile.text_weight * text_hits[depth - 1].1 / tmax } else { 0.0 }
+                + if kpi_full { self.kpi_part(kpi_hits[depth - 1].1) } else { 0.0 };
+            let settled = scored.len() >= need && scored[need - 1].score > bound;
+            if settled || (!text_full && !kpi_full) || depth >= total {
+                scored.truncate(need);
+                return Ok(scored);
+            }
+            depth = (depth * 4).min(total);
+        }
+    }
+
+    /// Greedy MMR re-ranking: each pick maximises `score − diversity × max cosine similarity of
+    /// its KPI profile to the picks above it`; the penalty is reported per result.
+    pub(crate) fn diversify(&self, pool: Vec<Scored>, diversity: f32, need: usize) -> Vec<(Scored, f32)> {
+        if diversity <= 0.0 {
+            return pool.into_iter().take(need).map(|s| (s, 0.0)).collect();
+        }
+        let mut remaining = pool;
+        let mut picked: Vec<(Scored, f32)> = Vec::with_capacity(need);
+        let mut max_sim = vec![0f32; remaining.len()];
+        while picked.len() < need && !remaining.is_empty() {
+            let mut best = 0;
+            let mut best_val = f32::NEG_INFINITY;
+            for (i, c) in remaining.iter().enumerate() {
+                let v = c.score - diversity * max_sim[i];
+                let better_tie = v == best_val && id_of(self.table, c.ord) < id_of(self.table, remaining[best].ord);
+                if v > best_val || better_tie {
+                    best = i;
+                    best_val = v;
+                }
+            }
+            let chosen = remaining.swap_remove(best);
+            let penalty = diversity * max_sim.swap_remove(best);
+            if let Some(cp) = self.table.get(chosen.ord).map(|s| &s.profile) {
+                for (i, c) in remaining.iter().enumerate() {
+                    if let Some(p) = self.table.get(c.ord) {
+                        max_sim[i] = max_sim[i].max(cp.cosine(&p.profile));
+                    }
+                }
+            }
+            picked.push((chosen, penalty));
+        }
+        picked
+    }
+
+    /// The explanation of one result; its parts add up to `score − penalty`.
+    pub(crate) fn explain(&self, s: &StoredSolution, scored: &Scored, penalty: f32) -> Explanation {
+        let kpi_total = self.kpi_part(scored.kpi_raw);
+        let mut kpis: Vec<KpiContribution> = Vec::new();
+        if scored.kpi_raw > 0.0 {
+            for e in s.profile.entries() {
+                let q = self.plan.q[e.kpi];
+                let share = q * e.impact * self.provenance_weight(e.provenance);
+                if share <= 0.0 {
+                    continue;
+                }
+                let def = self.catalogue.get(e.kpi);
+                let gap = self.plan.gaps.as_ref().and_then(|g| g.get(e.kpi));
+                let w = self.plan.kpi_weights.iter().find(|w| w.kpi == e.kpi);
+                kpis.push(KpiContribution {
+                    code: def.code.clone(),
+                    name: def.name.clone(),
+                    contribution: kpi_total * share / scored.kpi_raw,
+                    city_value: gap.map(|g| g.value),
+                    target: gap.map(|g| g.target),
+                    unit: def.unit.clone(),
+                    gap: gap.map(|g| g.gap as f32),
+                    needs: w.map_or(0.0, |w| w.needs),
+                    source: w.map_or(super::WeightSource::Gap, |w| w.source),
+                    impact: e.impact,
+                    provenance: e.provenance,
+                    confidence: e.confidence,
+                });
+            }
+            kpis.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then(a.code.cmp(&b.code)));
+        }
+        Explanation {
+            text: scored.text,
+            matched_terms: if scored.text > 0.0 { self.matched_terms(s) } else { Vec::new() },
+            kpi: kpi_total,
+            kpis,
+            diversity_penalty: penalty,
+            score: scored.score - penalty,
+        }
+    }
+
+    fn matched_terms(&self, s: &StoredSolution) -> Vec<TextMatch> {
+        let mut analyzer = english();
+        let sol = &s.solution;
+        let fields: [(&'static str, Vec<String>); 4] = [
+            ("title", analyse(&mut analyzer, &sol.title)),
+            ("tags", analyse(&mut analyzer, &sol.tags.join(" . "))),
+            ("summary", analyse(&mut analyzer, &sol.summary)),
+            ("description", analyse(&mut analyzer, &sol.description)),
+        ];
+        self.plan
+            .text
+            .terms
+            .iter()
+            .filter_map(|t| {
+                let found: Vec<&'static str> =
+                    fields.iter().filter(|(_, terms)| terms.contains(&t.term)).map(|(f, _)| *f).collect();
+                (!found.is_empty()).then(|| TextMatch {
+                    term: t.term.clone(),
+                    from_synonym: !self.plan.user_terms.contains(&t.term),
+                    fields: found,
+                })
+            })
+            .collect()
+    }
+}

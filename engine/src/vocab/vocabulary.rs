@@ -1,0 +1,274 @@
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::index::{analyse, english};
+use crate::kpi::Catalogue;
+use crate::limits;
+use crate::{Error, Result};
+
+/// Most terms listed for one KPI or category.
+pub const MAX_TERMS_PER_ENTRY: usize = 40;
+/// Most members of a synonym group.
+pub const MAX_GROUP_SIZE: usize = 10;
+/// Most synonym groups.
+pub const MAX_GROUPS: usize = 2_000;
+/// Longest phrase (in analysed terms) matched in a query.
+pub const MAX_PHRASE_TERMS: usize = 6;
+
+/// `vocabulary.json` as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VocabularyFile {
+    /// Format version (1).
+    pub format_version: u32,
+    /// Lay and technical terms per KPI code.
+    pub kpis: BTreeMap<String, Vec<String>>,
+    /// Lay and technical terms per category name.
+    pub categories: BTreeMap<String, Vec<String>>,
+    /// Groups of terms that mean the same in this domain.
+    pub synonyms: Vec<Vec<String>>,
+    /// Settings of the KPI-profile inference, when not the defaults.
+    #[serde(default)]
+    pub inference: Option<super::InferenceConfig>,
+}
+
+/// Where a query term comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TermOrigin {
+    /// Written by the user.
+    Query,
+    /// Added from a synonym group.
+    Synonym,
+}
+
+/// An analysed query term with its origin.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExpandedTerm {
+    /// The analysed (stemmed) term.
+    pub term: String,
+    /// Written by the user or added.
+    pub origin: TermOrigin,
+}
+
+/// The compiled vocabulary: analysed terms per KPI and category, and synonym groups indexed by
+/// their analysed phrases.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    /// Analysed phrases per KPI (catalogue position).
+    pub(crate) kpi_terms: Vec<Vec<Vec<String>>>,
+    /// Analysed phrases per category (catalogue category order).
+    pub(crate) category_terms: Vec<Vec<Vec<String>>>,
+    groups: Vec<Vec<Vec<String>>>,
+    phrase_to_groups: HashMap<Vec<String>, Vec<usize>>,
+    pub(crate) inference: super::InferenceConfig,
+}
+
+impl Vocabulary {
+    /// Compiles and validates a vocabulary file against the catalogue. Every problem is
+    /// reported, each with the entry it is in.
+    pub fn compile(file: &VocabularyFile, catalogue: &Catalogue) -> std::result::Result<Vocabulary, Vec<String>> {
+        let mut problems = Vec::new();
+        if file.format_version != 1 {
+            problems.push(format!("format_version {} is not supported (expected 1)", file.format_version));
+        }
+        let mut analyzer = english();
+        let mut kpi_terms = vec![Vec::new(); catalogue.len()];
+        for (code, terms) in &file.kpis {
+            match catalogue.resolve(code) {
+                Ok(id) => kpi_terms[id] = analyse_list(&mut analyzer, terms, &format!("kpis.{code}"), &mut problems),
+                Err(e) => problems.push(format!("kpis: {e}")),
+            }
+        }
+        let mut category_terms = vec![Vec::new(); catalogue.categories().len()];
+        for (name, terms) in &file.categories {
+            match catalogue.categories().iter().position(|c| c.eq_ignore_ascii_case(name)) {
+                Some(i) => {
+                    category_terms[i] =
+                        analyse_list(&mut analyzer, terms, &format!("categories.{name}"), &mut problems)
+                }
+                None => problems.push(format!("categories: '{name}' is not a U4SSC category")),
+            }
+        }
+        if file.synonyms.len() > MAX_GROUPS {
+            problems.push(format!("synonyms: {} groups; the limit is {MAX_GROUPS}", file.synonyms.len()));
+        }
+        let mut groups = Vec::new();
+        let mut phrase_to_groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+        for (gi, group) in file.synonyms.iter().enumerate() {
+            if group.len() < 2 || group.len() > MAX_GROUP_SIZE {
+                problems.push(format!(
+                    "synonyms[{gi}]: a group needs 2 to {MAX_GROUP_SIZE} members, it has {}",
+                    group.len()
+                ));
+                continue;
+            }
+            let members = analyse_list(&mut analyzer, group, &format!("synonyms[{gi}]"), &mut problems);
+            let idx = groups.len();
+            for m in &members {
+                let entry = phrase_to_groups.entry(m.clone()).or_default();
+                if !entry.contains(&idx) {
+                    entry.push(idx);
+                }
+            }
+            groups.push(members);
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Vocabulary {
+            kpi_terms,
+            category_terms,
+            groups,
+            phrase_to_groups,
+            inference: file.inference.clone().unwrap_or_default(),
+        })
+    }
+
+    /// An empty vocabulary (no lay terms, no synonyms), for tests and bare catalogues.
+    pub fn empty(catalogue: &Catalogue) -> Vocabulary {
+        Vocabulary {
+            kpi_terms: vec![Vec::new(); catalogue.len()],
+            category_terms: vec![Vec::new(); catalogue.categories().len()],
+            groups: Vec::new(),
+            phrase_to_groups: HashMap::new(),
+            inference: Default::default(),
+        }
+    }
+
+    /// Number of synonym groups.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The inference settings.
+    pub fn inference(&self) -> &super::InferenceConfig {
+        &self.inference
+    }
+
+    /// Expands analysed query terms with the synonyms of every phrase (1 to
+    /// [`MAX_PHRASE_TERMS`] terms) they contain. The user's terms come first; each phrase adds at
+    /// most [`limits::MAX_EXPANSIONS_PER_TERM`] new terms, and nothing is added twice.
+    pub fn expand(&self, terms: &[String]) -> Vec<ExpandedTerm> {
+        let mut out: Vec<ExpandedTerm> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for t in terms {
+            if seen.insert(t.clone()) {
+                out.push(ExpandedTerm { term: t.clone(), origin: TermOrigin::Query });
+            }
+        }
+        for start in 0..terms.len() {
+            for len in 1..=MAX_PHRASE_TERMS.min(terms.len() - start) {
+                let phrase = &terms[start..start + len];
+                let Some(groups) = self.phrase_to_groups.get(phrase) else { continue };
+                let mut added = 0;
+                'groups: for &g in groups {
+                    for member in &self.groups[g] {
+                        for term in member {
+                            if added >= limits::MAX_EXPANSIONS_PER_TERM {
+                                break 'groups;
+                            }
+                            if seen.insert(term.clone()) {
+                                out.push(ExpandedTerm { term: term.clone(), origin: TermOrigin::Synonym });
+                                added += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The synonym groups' members (analysed), for building the KPI term profiles.
+    pub(crate) fn groups_of(&self, phrase: &[String]) -> impl Iterator<Item = &Vec<String>> {
+        self.phrase_to_groups
+            .get(phrase)
+            .into_iter()
+            .flatten()
+            .flat_map(move |&g| self.groups[g].iter())
+    }
+}
+
+fn analyse_list(
+    analyzer: &mut TextAnalyzer,
+    terms: &[String],
+    entry: &str,
+    problems: &mut Vec<String>,
+) -> Vec<Vec<String>> {
+    if terms.len() > MAX_TERMS_PER_ENTRY {
+        problems.push(format!("{entry}: {} terms; the limit is {MAX_TERMS_PER_ENTRY}", terms.len()));
+    }
+    let mut out = Vec::new();
+    for t in terms.iter().take(MAX_TERMS_PER_ENTRY) {
+        let analysed = analyse(analyzer, t);
+        if analysed.is_empty() {
+            problems.push(format!("{entry}: '{t}' has no searchable word (only stop words or symbols)"));
+        } else if analysed.len() > MAX_PHRASE_TERMS {
+            problems.push(format!("{entry}: '{t}' is longer than {MAX_PHRASE_TERMS} words"));
+        } else if !out.contains(&analysed) {
+            out.push(analysed);
+        }
+    }
+    out
+}
+
+/// Loads `vocabulary.json` from a path.
+pub(crate) fn read_file(path: &std::path::Path) -> Result<VocabularyFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::InvalidData {
+        source_name: path.display().to_string(),
+        problems: vec![crate::DataProblem {
+            file: path.to_path_buf(),
+            line: Some(e.line()),
+            message: e.to_string(),
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kpi::catalogue_tests_tiny as tiny;
+
+    fn file() -> VocabularyFile {
+        serde_json::from_value(serde_json::json!({
+            "format_version": 1,
+            "kpis": {"EC:I:WS:3C": ["leaks", "non-revenue water", "burst pipes"]},
+            "categories": {"water and sanitation": ["water", "sanitation"]},
+            "synonyms": [["leak", "leakage", "water loss"], ["traffic jam", "congestion", "gridlock"]]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn expands_single_terms_and_phrases_without_duplicates() {
+        let v = Vocabulary::compile(&file(), &tiny()).unwrap();
+        let mut a = english();
+        let terms = analyse(&mut a, "traffic jams and leaks");
+        let expanded: Vec<(String, TermOrigin)> =
+            v.expand(&terms).into_iter().map(|t| (t.term, t.origin)).collect();
+        assert_eq!(expanded[..3], [
+            ("traffic".into(), TermOrigin::Query),
+            ("jam".into(), TermOrigin::Query),
+            ("leak".into(), TermOrigin::Query),
+        ]);
+        let added: Vec<&str> = expanded[3..].iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(added, ["congest", "gridlock", "leakag", "water", "loss"]);
+    }
+
+    #[test]
+    fn unknown_codes_categories_and_oversize_groups_are_reported() {
+        let mut f = file();
+        f.kpis.insert("EC:I:WS:99C".into(), vec!["x".into()]);
+        f.categories.insert("Space travel".into(), vec!["rocket".into()]);
+        f.synonyms.push(vec!["alone".into()]);
+        let problems = Vocabulary::compile(&f, &tiny()).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("EC:I:WS:99C"));
+        assert!(problems[1].contains("Space travel"));
+        assert!(problems[2].contains("synonyms[2]"));
+    }
+}

@@ -1,0 +1,44 @@
+//! One function per subcommand.
+
+mod bundle;
+mod matching;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use kpimatch_engine::bundle::Bundle;
+use kpimatch_engine::Engine;
+
+use crate::cli::{Cli, Command};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Bundle { action } => bundle::run(&cli.bundle, action),
+        Command::Match { city, needs, limit, profile, diversity, json } => {
+            let engine = load_engine(&cli.bundle)?;
+            matching::run_match(&engine, city, needs, limit, profile, diversity, json)
+        }
+        Command::Gaps { city, json } => {
+            let engine = load_engine(&cli.bundle)?;
+            matching::run_gaps(&engine, &city, json)
+        }
+    }
+}
+
+/// Loads the bundle and builds an in-memory engine from it.
+pub fn load_engine(bundle: &std::path::Path) -> anyhow::Result<Engine> {
+    let b = Bundle::load(bundle).map_err(report).with_context(|| format!("loading the data bundle {}", bundle.display()))?;
+    Engine::from_bundle(&b).context("building the engine from the bundle")
+}
+
+/// Expands a data error into one line per problem.
+pub fn report(e: kpimatch_engine::Error) -> anyhow::Error {
+    match e {
+        kpimatch_engine::Error::InvalidData { source_name, problems } => {
+            let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+            anyhow::anyhow!("{} problem(s) in {source_name}:\n{}", problems.len(), lines.join("\n"))
+        }
+        other => other.into(),
+    }
+}
