@@ -9,7 +9,9 @@ use crate::city::{City, GapAnalysis};
 use crate::index::{english, KpiLists, SolutionTable, StoredSolution, TextIndex};
 use crate::kpi::Catalogue;
 use crate::limits;
-use crate::ranking::{plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker};
+use crate::ranking::{
+    plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker,
+};
 use crate::solution::{KpiProfile, Solution};
 use crate::vocab::{self, KpiMapper, Vocabulary};
 use crate::{Error, Result};
@@ -45,26 +47,42 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("stats", &self.stats()).finish()
+        f.debug_struct("Engine")
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
 impl Engine {
     /// An empty engine with an in-memory text index.
-    pub fn new(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet) -> Result<Engine> {
+    pub fn new(
+        catalogue: Catalogue,
+        vocabulary: Vocabulary,
+        profiles: ProfileSet,
+    ) -> Result<Engine> {
         Self::with_text_index(catalogue, vocabulary, profiles, TextIndex::create_in_ram()?)
     }
 
     /// An empty engine whose text index lives in a directory (its content is cleared; the
     /// caller loads solutions from the source of truth).
-    pub fn with_index_dir(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet, dir: &Path) -> Result<Engine> {
+    pub fn with_index_dir(
+        catalogue: Catalogue,
+        vocabulary: Vocabulary,
+        profiles: ProfileSet,
+        dir: &Path,
+    ) -> Result<Engine> {
         let text = TextIndex::open_or_create(dir)?;
         text.clear()?;
         text.commit(None)?;
         Self::with_text_index(catalogue, vocabulary, profiles, text)
     }
 
-    fn with_text_index(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet, text: TextIndex) -> Result<Engine> {
+    fn with_text_index(
+        catalogue: Catalogue,
+        vocabulary: Vocabulary,
+        profiles: ProfileSet,
+        text: TextIndex,
+    ) -> Result<Engine> {
         let mapper = KpiMapper::new(&catalogue, &vocabulary);
         let lists = KpiLists::new(catalogue.len());
         Ok(Engine {
@@ -82,13 +100,16 @@ impl Engine {
     /// An engine loaded with a bundle's solutions, cities and profiles (default profile:
     /// `default` when the bundle has it).
     pub fn from_bundle(bundle: &Bundle) -> Result<Engine> {
-        let default = if bundle.profiles.iter().any(|p| p.name == "default") { "default" } else { "text-only" };
         let mut profiles = bundle.profiles.clone();
         if !profiles.iter().any(|p| p.name == "default") {
             profiles.push(crate::ranking::RankingProfile::default());
         }
-        let profiles = ProfileSet::new(profiles, if default == "text-only" { "default" } else { default })?;
-        let mut engine = Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles)?;
+        let profiles = ProfileSet::new(profiles, "default")?;
+        let mut engine = Engine::new(
+            bundle.catalogue.clone(),
+            bundle.vocabulary.clone(),
+            profiles,
+        )?;
         engine.upsert_solutions(bundle.solutions.clone())?;
         for c in &bundle.cities {
             engine.upsert_city(c.clone())?;
@@ -131,19 +152,33 @@ impl Engine {
         EngineStats {
             kpis: self.catalogue.len(),
             solutions: self.table.len(),
-            solutions_declared: self.table.iter().filter(|(_, s)| !s.solution.kpis.is_empty()).count(),
+            solutions_declared: self
+                .table
+                .iter()
+                .filter(|(_, s)| !s.solution.kpis.is_empty())
+                .count(),
             cities: self.cities.len(),
         }
     }
 
     /// The KPI profile kpimatch would use for a solution (declared, or inferred from its text).
     pub fn profile_for(&self, solution: &Solution) -> KpiProfile {
-        vocab::profile_for(solution, &self.mapper, &mut english(), self.vocabulary.inference())
+        vocab::profile_for(
+            solution,
+            &self.mapper,
+            &mut english(),
+            self.vocabulary.inference(),
+        )
     }
 
     /// The profile inferred from a solution's text alone, ignoring declared impacts.
     pub fn infer_profile(&self, solution: &Solution) -> KpiProfile {
-        vocab::infer(solution, &self.mapper, &mut english(), self.vocabulary.inference())
+        vocab::infer(
+            solution,
+            &self.mapper,
+            &mut english(),
+            self.vocabulary.inference(),
+        )
     }
 
     /// Validates, indexes and stores solutions (insert or replace), committing once.
@@ -152,7 +187,10 @@ impl Engine {
         for (i, s) in solutions.iter().enumerate() {
             s.validate(&self.catalogue).map_err(|e| match e {
                 Error::InvalidField { field, message } if solutions.len() > 1 => {
-                    Error::InvalidField { field: format!("[{i}].{field}"), message }
+                    Error::InvalidField {
+                        field: format!("[{i}].{field}"),
+                        message,
+                    }
                 }
                 other => other,
             })?;
@@ -160,7 +198,8 @@ impl Engine {
         let mut analyzer = english();
         let fresh = self.table.is_empty();
         for s in solutions {
-            let profile = vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
+            let profile =
+                vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
             let ord = self.table.ord_for_insert(&s.id);
             self.text.upsert(ord, &s)?;
             let (ord, old) = self.table.upsert(Arc::new(s), profile);
@@ -174,7 +213,10 @@ impl Engine {
             }
         }
         if fresh {
-            self.lists = KpiLists::build(self.catalogue.len(), self.table.iter().map(|(o, s)| (o, &s.profile)));
+            self.lists = KpiLists::build(
+                self.catalogue.len(),
+                self.table.iter().map(|(o, s)| (o, &s.profile)),
+            );
         }
         self.text.commit(None)?;
         Ok(())
@@ -184,12 +226,15 @@ impl Engine {
     pub fn upsert_solution(&mut self, solution: Solution) -> Result<&StoredSolution> {
         let id = solution.id.clone();
         self.upsert_solutions(vec![solution])?;
-        self.solution(&id).ok_or_else(|| Error::Internal("a stored solution vanished".into()))
+        self.solution(&id)
+            .ok_or_else(|| Error::Internal("a stored solution vanished".into()))
     }
 
     /// Deletes a solution; `false` when it did not exist.
     pub fn delete_solution(&mut self, id: &str) -> Result<bool> {
-        let Some((ord, old)) = self.table.remove(id) else { return Ok(false) };
+        let Some((ord, old)) = self.table.remove(id) else {
+            return Ok(false);
+        };
         self.lists.remove(ord, &old.profile);
         self.text.delete(id);
         self.text.commit(None)?;
@@ -230,7 +275,10 @@ impl Engine {
 
     /// The gap analysis of a stored city.
     pub fn gaps(&self, city_id: &str) -> Result<GapAnalysis> {
-        let city = self.city(city_id).ok_or_else(|| Error::NotFound { entity: "city", id: city_id.chars().take(80).collect() })?;
+        let city = self.city(city_id).ok_or_else(|| Error::NotFound {
+            entity: "city",
+            id: city_id.chars().take(80).collect(),
+        })?;
         Ok(GapAnalysis::compute(city, &self.catalogue))
     }
 
@@ -238,19 +286,43 @@ impl Engine {
     pub fn plan(&self, req: &MatchRequest) -> Result<QueryPlan> {
         let profile = self.profiles.get(req.profile.as_deref())?;
         let city = plan::resolve_city(&req.city, |id| self.city(id), &self.catalogue)?;
-        QueryPlan::build(req, city, profile, &self.catalogue, &self.vocabulary, &self.mapper)
+        QueryPlan::build(
+            req,
+            city,
+            profile,
+            &self.catalogue,
+            &self.vocabulary,
+            &self.mapper,
+        )
     }
 
     /// Ranks solutions for a request.
     pub fn match_solutions(&self, req: &MatchRequest) -> Result<MatchResponse> {
         if req.limit > limits::MAX_LIMIT {
-            return Err(Error::invalid("limit", format!("{} is above the maximum of {}", req.limit, limits::MAX_LIMIT)));
+            return Err(Error::invalid(
+                "limit",
+                format!(
+                    "{} is above the maximum of {}",
+                    req.limit,
+                    limits::MAX_LIMIT
+                ),
+            ));
         }
         if req.offset > limits::MAX_OFFSET {
-            return Err(Error::invalid("offset", format!("{} is above the maximum of {}", req.offset, limits::MAX_OFFSET)));
+            return Err(Error::invalid(
+                "offset",
+                format!(
+                    "{} is above the maximum of {}",
+                    req.offset,
+                    limits::MAX_OFFSET
+                ),
+            ));
         }
         if !(req.diversity.is_finite() && (0.0..=1.0).contains(&req.diversity)) {
-            return Err(Error::invalid("diversity", format!("{} is outside 0..1", req.diversity)));
+            return Err(Error::invalid(
+                "diversity",
+                format!("{} is outside 0..1", req.diversity),
+            ));
         }
         let profile = self.profiles.get(req.profile.as_deref())?;
         let filters = req.filters.compile(&self.catalogue, &self.table)?;
@@ -265,7 +337,11 @@ impl Engine {
             filters: &filters,
         };
         let need = req.offset + req.limit;
-        let pool = if req.diversity > 0.0 { need.max(10) * 3 } else { need };
+        let pool = if req.diversity > 0.0 {
+            need.max(10) * 3
+        } else {
+            need
+        };
         let top = ranker.top(pool)?;
         let ranked = ranker.diversify(top, req.diversity, need);
         let results = ranked

@@ -55,7 +55,11 @@ pub fn generate(real: &[Solution], catalogue: &Catalogue, n: usize, seed: u64) -
         let draw = |count: usize, rng: &mut ChaCha8Rng| -> String {
             let mut words = Vec::with_capacity(count);
             for _ in 0..count {
-                let w = if rng.random_bool(0.7) { t.words.choose(rng) } else { all_words.choose(rng).copied() };
+                let w = if rng.random_bool(0.7) {
+                    t.words.choose(rng)
+                } else {
+                    all_words.choose(rng).copied()
+                };
                 if let Some(w) = w {
                     words.push(w.as_str());
                 }
@@ -69,11 +73,17 @@ pub fn generate(real: &[Solution], catalogue: &Catalogue, n: usize, seed: u64) -
             let mut k: Vec<KpiImpact> = t
                 .kpis
                 .iter()
-                .map(|k| KpiImpact { code: k.code.clone(), impact: (k.impact * rng.random_range(0.6..1.0)).clamp(0.01, 1.0) })
+                .map(|k| KpiImpact {
+                    code: k.code.clone(),
+                    impact: (k.impact * rng.random_range(0.6..1.0)).clamp(0.01, 1.0),
+                })
                 .collect();
             if k.is_empty() {
                 let kpi = codes[rng.random_range(0..codes.len())];
-                k.push(KpiImpact { code: kpi.code.clone(), impact: rng.random_range(0.2..1.0) });
+                k.push(KpiImpact {
+                    code: kpi.code.clone(),
+                    impact: rng.random_range(0.2..1.0),
+                });
             }
             k
         } else {
@@ -91,7 +101,16 @@ pub fn generate(real: &[Solution], catalogue: &Catalogue, n: usize, seed: u64) -
                 t.categories.clone()
             },
             tags: t.tags.clone(),
-            regions: vec![["Europe", "Asia", "Africa", "North America", "Latin America", "Middle East", "Oceania"][rng.random_range(0..7)].to_string()],
+            regions: vec![[
+                "Europe",
+                "Asia",
+                "Africa",
+                "North America",
+                "Latin America",
+                "Middle East",
+                "Oceania",
+            ][rng.random_range(0..7)]
+            .to_string()],
             reference_cities: Vec::new(),
             kpis,
             sdgs: Vec::new(),

@@ -9,7 +9,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "kpimatch", version, about)]
 pub struct Cli {
     /// The data bundle (KPI catalogue, vocabulary, profiles, seed data).
-    #[arg(long, global = true, env = "KPIMATCH_BUNDLE", default_value = "index-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "KPIMATCH_BUNDLE",
+        default_value = "index-data"
+    )]
     pub bundle: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -47,6 +52,61 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Evaluate ranking profiles on judged topics (trec_eval measures) and compare them.
+    Eval {
+        /// Topics file (JSON Lines); default: the bundle's topics.
+        #[arg(long)]
+        topics: Option<PathBuf>,
+        /// Qrels file (TREC format); default: the bundle's judgments.
+        #[arg(long)]
+        qrels: Option<PathBuf>,
+        /// Profiles to evaluate (repeat); the first is the baseline of the comparison.
+        #[arg(long = "profile")]
+        profiles: Vec<String>,
+        /// Which topics: all, train or heldout.
+        #[arg(long, default_value = "all")]
+        split: String,
+        /// Measures, comma-separated trec_eval names.
+        #[arg(
+            long,
+            default_value = "ndcg_cut_5,ndcg_cut_10,recip_rank,map,P_10,recall_10,success_1"
+        )]
+        metrics: String,
+        /// Results per topic.
+        #[arg(long, default_value_t = 100)]
+        depth: usize,
+        /// Write one TREC run file per profile into this directory.
+        #[arg(long)]
+        run_out: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Write an SVG chart of per-topic deltas (first profile vs each other) to this file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
+    /// Fit a ranking profile's weights on the training topics (coordinate ascent on a measure,
+    /// k-fold cross-validated) and write it as data.
+    Tune {
+        /// Profile to start from (default: the built-in defaults).
+        #[arg(long)]
+        from: Option<String>,
+        /// Name of the fitted profile.
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Measure to maximise.
+        #[arg(long, default_value = "ndcg_cut_10")]
+        metric: String,
+        /// Passes over the parameters.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Cross-validation folds over the training topics.
+        #[arg(long, default_value_t = 4)]
+        folds: usize,
+        /// Where to write the profile (JSON); a Markdown report is written beside it.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Data bundle tools.
     Bundle {

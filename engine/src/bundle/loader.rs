@@ -53,7 +53,11 @@ struct Problems(Vec<DataProblem>);
 
 impl Problems {
     fn add(&mut self, file: &Path, line: Option<usize>, message: impl Into<String>) {
-        self.0.push(DataProblem { file: file.to_path_buf(), line, message: message.into() });
+        self.0.push(DataProblem {
+            file: file.to_path_buf(),
+            line,
+            message: message.into(),
+        });
     }
 }
 
@@ -70,7 +74,11 @@ fn read_jsonl<T: DeserializeOwned>(path: &Path, problems: &mut Problems) -> Vec<
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         if line.trim().is_empty() {
-            problems.add(path, Some(n), "blank line (JSON Lines files have one object per line)");
+            problems.add(
+                path,
+                Some(n),
+                "blank line (JSON Lines files have one object per line)",
+            );
             continue;
         }
         match serde_json::from_str::<T>(line) {
@@ -101,7 +109,14 @@ impl Bundle {
             Ok(t) => match serde_json::from_str::<Manifest>(&t) {
                 Ok(m) => {
                     if m.format_version != 1 {
-                        p.add(&manifest_path, None, format!("format_version {} is not supported (expected 1)", m.format_version));
+                        p.add(
+                            &manifest_path,
+                            None,
+                            format!(
+                                "format_version {} is not supported (expected 1)",
+                                m.format_version
+                            ),
+                        );
                     }
                     Some(m)
                 }
@@ -111,7 +126,11 @@ impl Bundle {
                 }
             },
             Err(e) => {
-                p.add(&manifest_path, None, format!("cannot read the manifest: {e}"));
+                p.add(
+                    &manifest_path,
+                    None,
+                    format!("cannot read the manifest: {e}"),
+                );
                 None
             }
         };
@@ -122,10 +141,21 @@ impl Bundle {
         let mut seen_codes: HashMap<String, usize> = HashMap::new();
         for (line, k) in &kpi_rows {
             if let Some(first) = seen_codes.insert(k.code.to_string(), *line) {
-                p.add(&kpis_path, Some(*line), format!("duplicate KPI code '{}' (first on line {first})", k.code));
+                p.add(
+                    &kpis_path,
+                    Some(*line),
+                    format!("duplicate KPI code '{}' (first on line {first})", k.code),
+                );
             }
             if !(k.target.is_finite() && k.target > 0.0) {
-                p.add(&kpis_path, Some(*line), format!("KPI '{}' has target {}; targets must be positive", k.code, k.target));
+                p.add(
+                    &kpis_path,
+                    Some(*line),
+                    format!(
+                        "KPI '{}' has target {}; targets must be positive",
+                        k.code, k.target
+                    ),
+                );
             }
         }
         let catalogue = if p.0.is_empty() {
@@ -140,7 +170,10 @@ impl Bundle {
             None
         };
         let Some(catalogue) = catalogue else {
-            return Err(Error::InvalidData { source_name: root.display().to_string(), problems: p.0 });
+            return Err(Error::InvalidData {
+                source_name: root.display().to_string(),
+                problems: p.0,
+            });
         };
 
         // Vocabulary.
@@ -175,7 +208,11 @@ impl Bundle {
                 .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
                 .collect(),
             Err(e) => {
-                p.add(&sol_dir, None, format!("cannot read the solutions directory: {e}"));
+                p.add(
+                    &sol_dir,
+                    None,
+                    format!("cannot read the solutions directory: {e}"),
+                );
                 Vec::new()
             }
         };
@@ -183,10 +220,22 @@ impl Bundle {
         for f in &files {
             for (line, s) in read_jsonl::<Solution>(f, &mut p) {
                 for e in s.problems(&catalogue) {
-                    p.add(f, Some(line), format!("solution '{}': {}", s.id, field_message(&e)));
+                    p.add(
+                        f,
+                        Some(line),
+                        format!("solution '{}': {}", s.id, field_message(&e)),
+                    );
                 }
                 if let Some((ff, fl)) = solution_at.get(&s.id) {
-                    p.add(f, Some(line), format!("duplicate solution id '{}' (first at {}:{fl})", s.id, ff.display()));
+                    p.add(
+                        f,
+                        Some(line),
+                        format!(
+                            "duplicate solution id '{}' (first at {}:{fl})",
+                            s.id,
+                            ff.display()
+                        ),
+                    );
                     continue;
                 }
                 solution_at.insert(s.id.clone(), (f.clone(), line));
@@ -200,10 +249,18 @@ impl Bundle {
         let mut city_line: HashMap<String, usize> = HashMap::new();
         for (line, c) in read_jsonl::<City>(&cities_path, &mut p) {
             for e in c.problems(&catalogue) {
-                p.add(&cities_path, Some(line), format!("city '{}': {}", c.id, field_message(&e)));
+                p.add(
+                    &cities_path,
+                    Some(line),
+                    format!("city '{}': {}", c.id, field_message(&e)),
+                );
             }
             if let Some(first) = city_line.insert(c.id.clone(), line) {
-                p.add(&cities_path, Some(line), format!("duplicate city id '{}' (first on line {first})", c.id));
+                p.add(
+                    &cities_path,
+                    Some(line),
+                    format!("duplicate city id '{}' (first on line {first})", c.id),
+                );
                 continue;
             }
             cities.push(c);
@@ -216,19 +273,33 @@ impl Bundle {
         if topics_path.exists() {
             for (line, t) in read_jsonl::<Topic>(&topics_path, &mut p) {
                 match (&t.city_id, &t.city) {
-                    (Some(id), _) if !city_line.contains_key(id) => {
-                        p.add(&topics_path, Some(line), format!("topic '{}': unknown city '{id}'", t.id))
-                    }
-                    (Some(_), Some(_)) => p.add(&topics_path, Some(line), format!("topic '{}': give city_id or city, not both", t.id)),
+                    (Some(id), _) if !city_line.contains_key(id) => p.add(
+                        &topics_path,
+                        Some(line),
+                        format!("topic '{}': unknown city '{id}'", t.id),
+                    ),
+                    (Some(_), Some(_)) => p.add(
+                        &topics_path,
+                        Some(line),
+                        format!("topic '{}': give city_id or city, not both", t.id),
+                    ),
                     (None, Some(c)) => {
                         for e in c.problems(&catalogue) {
-                            p.add(&topics_path, Some(line), format!("topic '{}': city.{}", t.id, field_message(&e)));
+                            p.add(
+                                &topics_path,
+                                Some(line),
+                                format!("topic '{}': city.{}", t.id, field_message(&e)),
+                            );
                         }
                     }
                     _ => {}
                 }
                 if let Some(first) = topic_line.insert(t.id.clone(), line) {
-                    p.add(&topics_path, Some(line), format!("duplicate topic id '{}' (first on line {first})", t.id));
+                    p.add(
+                        &topics_path,
+                        Some(line),
+                        format!("duplicate topic id '{}' (first on line {first})", t.id),
+                    );
                     continue;
                 }
                 topics.push(t);
@@ -237,32 +308,67 @@ impl Bundle {
         let qrels_path = root.join("topics/qrels.txt");
         let mut judgments = Vec::new();
         if qrels_path.exists() {
-            let text = std::fs::read_to_string(&qrels_path).map_err(|e| Error::io(&qrels_path, e))?;
+            let text =
+                std::fs::read_to_string(&qrels_path).map_err(|e| Error::io(&qrels_path, e))?;
             let mut seen = HashMap::new();
             for (i, line) in text.lines().enumerate() {
                 let n = i + 1;
                 let parts: Vec<&str> = line.split_whitespace().collect();
                 if parts.len() != 4 {
-                    p.add(&qrels_path, Some(n), format!("expected 'topic iter doc grade', found {} fields", parts.len()));
+                    p.add(
+                        &qrels_path,
+                        Some(n),
+                        format!(
+                            "expected 'topic iter doc grade', found {} fields",
+                            parts.len()
+                        ),
+                    );
                     continue;
                 }
                 let Ok(grade) = parts[3].parse::<i32>() else {
-                    p.add(&qrels_path, Some(n), format!("grade '{}' is not an integer", parts[3]));
+                    p.add(
+                        &qrels_path,
+                        Some(n),
+                        format!("grade '{}' is not an integer", parts[3]),
+                    );
                     continue;
                 };
                 if !(0..=2).contains(&grade) {
-                    p.add(&qrels_path, Some(n), format!("grade {grade} is outside 0–2"));
+                    p.add(
+                        &qrels_path,
+                        Some(n),
+                        format!("grade {grade} is outside 0–2"),
+                    );
                 }
                 if !topic_line.contains_key(parts[0]) {
-                    p.add(&qrels_path, Some(n), format!("unknown topic '{}'", parts[0]));
+                    p.add(
+                        &qrels_path,
+                        Some(n),
+                        format!("unknown topic '{}'", parts[0]),
+                    );
                 }
                 if !solution_at.contains_key(parts[2]) {
-                    p.add(&qrels_path, Some(n), format!("unknown solution '{}'", parts[2]));
+                    p.add(
+                        &qrels_path,
+                        Some(n),
+                        format!("unknown solution '{}'", parts[2]),
+                    );
                 }
                 if let Some(first) = seen.insert((parts[0].to_string(), parts[2].to_string()), n) {
-                    p.add(&qrels_path, Some(n), format!("'{} {}' is judged twice (first on line {first})", parts[0], parts[2]));
+                    p.add(
+                        &qrels_path,
+                        Some(n),
+                        format!(
+                            "'{} {}' is judged twice (first on line {first})",
+                            parts[0], parts[2]
+                        ),
+                    );
                 }
-                judgments.push(Judgment { topic: parts[0].into(), doc: parts[2].into(), grade });
+                judgments.push(Judgment {
+                    topic: parts[0].into(),
+                    doc: parts[2].into(),
+                    grade,
+                });
             }
         }
 
@@ -297,12 +403,20 @@ impl Bundle {
         };
         if let Some(m) = &manifest {
             if m.counts != counts {
-                p.add(&manifest_path, None, format!("counts {:?} do not match the data {:?}", m.counts, counts));
+                p.add(
+                    &manifest_path,
+                    None,
+                    format!("counts {:?} do not match the data {:?}", m.counts, counts),
+                );
             }
             let files = Manifest::data_files(&root)?;
             for f in &files {
                 match m.files.get(f) {
-                    None => p.add(&manifest_path, None, format!("data file '{f}' is not listed")),
+                    None => p.add(
+                        &manifest_path,
+                        None,
+                        format!("data file '{f}' is not listed"),
+                    ),
                     Some(sum) => {
                         let actual = Manifest::checksum(&root.join(f))?;
                         if &actual != sum {
@@ -313,12 +427,19 @@ impl Bundle {
             }
             for f in m.files.keys() {
                 if !files.contains(f) {
-                    p.add(&manifest_path, None, format!("listed file '{f}' is missing"));
+                    p.add(
+                        &manifest_path,
+                        None,
+                        format!("listed file '{f}' is missing"),
+                    );
                 }
             }
         }
         if !p.0.is_empty() {
-            return Err(Error::InvalidData { source_name: root.display().to_string(), problems: p.0 });
+            return Err(Error::InvalidData {
+                source_name: root.display().to_string(),
+                problems: p.0,
+            });
         }
         Ok(Bundle {
             root,
@@ -342,20 +463,36 @@ impl Bundle {
         let kpis: Vec<(usize, Kpi)> = read_jsonl(&root.join("kpis.jsonl"), &mut p);
         let mut solutions: Vec<(usize, Solution)> = Vec::new();
         if let Ok(rd) = std::fs::read_dir(root.join("solutions")) {
-            let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|f| f.extension().is_some_and(|x| x == "jsonl")).collect();
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
+                .collect();
             files.sort();
             for f in files {
                 solutions.extend(read_jsonl::<Solution>(&f, &mut p));
             }
         }
         let cities: Vec<(usize, City)> = read_jsonl(&root.join("cities.jsonl"), &mut p);
-        let topics: Vec<(usize, Topic)> = if root.join("topics/topics.jsonl").exists() { read_jsonl(&root.join("topics/topics.jsonl"), &mut p) } else { Vec::new() };
-        let judgments = std::fs::read_to_string(root.join("topics/qrels.txt")).map(|t| t.lines().count()).unwrap_or(0);
+        let topics: Vec<(usize, Topic)> = if root.join("topics/topics.jsonl").exists() {
+            read_jsonl(&root.join("topics/topics.jsonl"), &mut p)
+        } else {
+            Vec::new()
+        };
+        let judgments = std::fs::read_to_string(root.join("topics/qrels.txt"))
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
         let profiles = std::fs::read_dir(root.join("profiles"))
-            .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
             .unwrap_or(0);
         if !p.0.is_empty() {
-            return Err(Error::InvalidData { source_name: root.display().to_string(), problems: p.0 });
+            return Err(Error::InvalidData {
+                source_name: root.display().to_string(),
+                problems: p.0,
+            });
         }
         Ok(Counts {
             kpis: kpis.len(),
@@ -386,6 +523,7 @@ fn empty_vocab_file() -> VocabularyFile {
         kpis: Default::default(),
         categories: Default::default(),
         synonyms: Vec::new(),
+        stop_words: Vec::new(),
         inference: None,
     }
 }

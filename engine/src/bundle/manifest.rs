@@ -45,7 +45,13 @@ impl Manifest {
     /// The data files of a bundle, relative to its root, sorted.
     pub fn data_files(root: &Path) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for name in ["kpis.jsonl", "vocabulary.json", "cities.jsonl", "topics/topics.jsonl", "topics/qrels.txt"] {
+        for name in [
+            "kpis.jsonl",
+            "vocabulary.json",
+            "cities.jsonl",
+            "topics/topics.jsonl",
+            "topics/qrels.txt",
+        ] {
             if root.join(name).is_file() {
                 out.push(name.to_string());
             }
@@ -71,7 +77,10 @@ impl Manifest {
     /// SHA-256 of a file, lower-case hex.
     pub fn checksum(path: &Path) -> Result<String> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+        Ok(Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
     }
 
     /// Writes `manifest.json` for a bundle with the given counts.
@@ -80,9 +89,14 @@ impl Manifest {
         for f in Self::data_files(root)? {
             files.insert(f.clone(), Self::checksum(&root.join(&f))?);
         }
-        let m = Manifest { format_version: 1, counts, files };
+        let m = Manifest {
+            format_version: 1,
+            counts,
+            files,
+        };
         let path = root.join(MANIFEST_FILE);
-        let mut text = serde_json::to_string_pretty(&m).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut text =
+            serde_json::to_string_pretty(&m).map_err(|e| Error::Internal(e.to_string()))?;
         text.push('\n');
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
         Ok(m)

@@ -159,7 +159,10 @@ impl GapAnalysis {
         let roll = |key: fn(&crate::kpi::Kpi) -> &String| {
             let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
             for g in &kpis {
-                groups.entry(key(catalogue.get(g.kpi)).clone()).or_default().push(g.points);
+                groups
+                    .entry(key(catalogue.get(g.kpi)).clone())
+                    .or_default()
+                    .push(g.points);
             }
             groups
                 .into_iter()
@@ -211,7 +214,12 @@ mod tests {
     use crate::kpi::catalogue_tests_tiny as tiny;
 
     fn obs(code: &str, value: f64, year: i32, target: Option<f64>) -> Observation {
-        Observation { kpi: KpiCode::parse(code).unwrap(), value, year, target }
+        Observation {
+            kpi: KpiCode::parse(code).unwrap(),
+            value,
+            year,
+            target,
+        }
     }
 
     fn city(observations: Vec<Observation>) -> City {

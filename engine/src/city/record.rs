@@ -53,15 +53,26 @@ impl City {
         if let Err(e) = validate_id(&self.id) {
             out.push(e);
         }
-        for (field, text) in [("name", &self.name), ("country", &self.country), ("region", &self.region)] {
+        for (field, text) in [
+            ("name", &self.name),
+            ("country", &self.country),
+            ("region", &self.region),
+        ] {
             if text.chars().count() > limits::MAX_TITLE_CHARS {
-                out.push(Error::invalid(field, format!("is longer than {} characters", limits::MAX_TITLE_CHARS)));
+                out.push(Error::invalid(
+                    field,
+                    format!("is longer than {} characters", limits::MAX_TITLE_CHARS),
+                ));
             }
         }
         if self.needs.len() > limits::MAX_NEEDS {
             out.push(Error::invalid(
                 "needs",
-                format!("has {} items; the limit is {}", self.needs.len(), limits::MAX_NEEDS),
+                format!(
+                    "has {} items; the limit is {}",
+                    self.needs.len(),
+                    limits::MAX_NEEDS
+                ),
             ));
         }
         for (i, need) in self.needs.iter().enumerate() {
@@ -87,11 +98,17 @@ impl City {
             if catalogue.id_of(&o.kpi).is_none() {
                 out.push(Error::invalid(
                     format!("observations[{i}].kpi"),
-                    format!("unknown KPI code '{}': it is not one of the U4SSC KPIs", o.kpi),
+                    format!(
+                        "unknown KPI code '{}': it is not one of the U4SSC KPIs",
+                        o.kpi
+                    ),
                 ));
             }
             if !o.value.is_finite() {
-                out.push(Error::invalid(format!("observations[{i}].value"), "must be a finite number"));
+                out.push(Error::invalid(
+                    format!("observations[{i}].value"),
+                    "must be a finite number",
+                ));
             }
             if !(1900..=2100).contains(&o.year) {
                 out.push(Error::invalid(

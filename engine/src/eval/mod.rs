@@ -33,3 +33,12 @@ pub use metrics::{
     Measure, Report, DEFAULT_CUTOFFS, SUCCESS_CUTOFFS,
 };
 pub use trec::{trec_eval_order, trec_eval_ranking, Qrels, Run, RunEntry};
+
+mod harness;
+pub use harness::{
+    compare, evaluate_profiles, qrels_from, randomisation_p_value, run_topics, Comparison,
+    TopicSelection,
+};
+
+mod tune;
+pub use tune::{coordinate_ascent, score_profile, tune, Fold, Step, TuneConfig, TuneReport};

@@ -56,7 +56,10 @@ impl KpiLists {
     }
 
     /// Builds all lists at once from (ordinal, profile) pairs.
-    pub fn build<'a>(kpi_count: usize, profiles: impl IntoIterator<Item = (u32, &'a KpiProfile)>) -> KpiLists {
+    pub fn build<'a>(
+        kpi_count: usize,
+        profiles: impl IntoIterator<Item = (u32, &'a KpiProfile)>,
+    ) -> KpiLists {
         let mut lists = KpiLists::new(kpi_count);
         for (ord, profile) in profiles {
             for e in profile.entries() {
@@ -112,7 +115,11 @@ impl KpiLists {
         for &(kpi, wd, wi) in weights {
             for (list, weight) in [(&self.declared[kpi], wd), (&self.inferred[kpi], wi)] {
                 if weight > 0.0 && !list.is_empty() {
-                    out.push(ListCursor { list, pos: 0, weight });
+                    out.push(ListCursor {
+                        list,
+                        pos: 0,
+                        weight,
+                    });
                 }
             }
         }
@@ -129,7 +136,12 @@ mod tests {
         KpiProfile::new(
             entries
                 .iter()
-                .map(|&(kpi, impact, provenance)| ProfileEntry { kpi, impact, provenance, confidence: 1.0 })
+                .map(|&(kpi, impact, provenance)| ProfileEntry {
+                    kpi,
+                    impact,
+                    provenance,
+                    confidence: 1.0,
+                })
                 .collect(),
         )
     }
@@ -137,7 +149,10 @@ mod tests {
     #[test]
     fn insert_and_remove_keep_lists_sorted() {
         let p1 = profile(&[(0, 0.5, Provenance::Declared)]);
-        let p2 = profile(&[(0, 0.9, Provenance::Declared), (1, 0.3, Provenance::Inferred)]);
+        let p2 = profile(&[
+            (0, 0.9, Provenance::Declared),
+            (1, 0.3, Provenance::Inferred),
+        ]);
         let mut lists = KpiLists::build(2, [(0, &p1)]);
         lists.insert(1, &p2);
         assert_eq!(lists.declared[0], [(0.9, 1), (0.5, 0)]);

@@ -8,6 +8,6 @@ mod text_index;
 
 pub use analyzer::{analyse, english, ANALYZER_NAME};
 pub use kpi_lists::KpiLists;
-pub use table::{SolutionTable, StoredSolution};
 pub(crate) use table::global as table_global;
+pub use table::{SolutionTable, StoredSolution};
 pub use text_index::{TextFieldBoosts, TextIndex, TextQuery, WeightedTerm};

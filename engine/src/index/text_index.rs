@@ -6,9 +6,13 @@ use tantivy::collector::{FilterCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
-use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
+    Term,
+};
 
 use super::analyzer::{english, ANALYZER_NAME};
 use crate::solution::Solution;
@@ -34,7 +38,13 @@ pub struct TextFieldBoosts {
 
 impl Default for TextFieldBoosts {
     fn default() -> Self {
-        TextFieldBoosts { all: 1.0, title: 0.5, tags: 0.5, summary: 0.0, description: 0.0 }
+        TextFieldBoosts {
+            all: 1.0,
+            title: 0.5,
+            tags: 0.5,
+            summary: 0.0,
+            description: 0.0,
+        }
     }
 }
 
@@ -98,7 +108,9 @@ pub struct TextIndex {
 
 impl std::fmt::Debug for TextIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextIndex").field("docs", &self.num_docs()).finish()
+        f.debug_struct("TextIndex")
+            .field("docs", &self.num_docs())
+            .finish()
     }
 }
 
@@ -136,7 +148,12 @@ impl TextIndex {
     pub fn open_or_create(dir: &Path) -> Result<TextIndex> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (schema, fields) = schema();
-        let mmap = MmapDirectory::open(dir).map_err(|e| Error::Internal(format!("cannot open index directory {}: {e}", dir.display())))?;
+        let mmap = MmapDirectory::open(dir).map_err(|e| {
+            Error::Internal(format!(
+                "cannot open index directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let index = Index::open_or_create(mmap, schema)?;
         Self::from_index(index, fields)
     }
@@ -144,8 +161,17 @@ impl TextIndex {
     fn from_index(index: Index, fields: Fields) -> Result<TextIndex> {
         index.tokenizers().register(ANALYZER_NAME, english());
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(TextIndex { index, reader, writer: Mutex::new(writer), fields, addresses: RwLock::new(None) })
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(TextIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            addresses: RwLock::new(None),
+        })
     }
 
     /// Number of searchable documents (as of the last commit).
@@ -154,7 +180,9 @@ impl TextIndex {
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
-        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds a solution under an ordinal, replacing any document with the same id (buffered).
@@ -183,7 +211,8 @@ impl TextIndex {
 
     /// Deletes a solution by id (buffered).
     pub fn delete(&self, id: &str) {
-        self.writer().delete_term(Term::from_field_text(self.fields.id, id));
+        self.writer()
+            .delete_term(Term::from_field_text(self.fields.id, id));
     }
 
     /// Deletes every document (buffered).
@@ -223,7 +252,11 @@ impl TextIndex {
                     continue;
                 }
                 let d: TantivyDocument = searcher.doc(DocAddress::new(seg_ord as u32, doc))?;
-                let id = d.get_first(self.fields.id).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let id = d
+                    .get_first(self.fields.id)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
                 out.push((id, ords.first(doc).unwrap_or(u64::MAX) as u32));
             }
         }
@@ -235,10 +268,19 @@ impl TextIndex {
         let b = &q.boosts;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in &q.terms {
-            for (field, boost) in [(f.all, b.all), (f.title, b.title), (f.tags, b.tags), (f.summary, b.summary), (f.description, b.description)] {
+            for (field, boost) in [
+                (f.all, b.all),
+                (f.title, b.title),
+                (f.tags, b.tags),
+                (f.summary, b.summary),
+                (f.description, b.description),
+            ] {
                 let w = boost * t.weight;
                 if w > 0.0 {
-                    let tq = TermQuery::new(Term::from_field_text(field, &t.term), IndexRecordOption::WithFreqs);
+                    let tq = TermQuery::new(
+                        Term::from_field_text(field, &t.term),
+                        IndexRecordOption::WithFreqs,
+                    );
                     clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(tq), w))));
                 }
             }
@@ -248,7 +290,12 @@ impl TextIndex {
 
     /// The best `n` documents for a query as (ordinal, score), best first, ties by ordinal;
     /// with `allowed`, only ordinals whose bit is set.
-    pub fn top(&self, q: &TextQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
+    pub fn top(
+        &self,
+        q: &TextQuery,
+        n: usize,
+        allowed: Option<Arc<Vec<u64>>>,
+    ) -> Result<Vec<(u32, f32)>> {
         if q.is_empty() || n == 0 {
             return Ok(Vec::new());
         }
@@ -258,7 +305,11 @@ impl TextIndex {
             None => searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?,
             Some(bits) => {
                 let pred = move |ord: u64| bit_is_set(&bits, ord as u32);
-                let c = FilterCollector::new("ord".to_string(), pred, TopDocs::with_limit(n).order_by_score());
+                let c = FilterCollector::new(
+                    "ord".to_string(),
+                    pred,
+                    TopDocs::with_limit(n).order_by_score(),
+                );
                 searcher.search(&query, &c)?
             }
         };
@@ -271,18 +322,36 @@ impl TextIndex {
     /// reference the benches measure the engine against.
     pub fn bm25_reference(&self, terms: &[String], n: usize) -> Result<Vec<(u32, f32)>> {
         let q = TextQuery {
-            terms: terms.iter().map(|t| WeightedTerm { term: t.clone(), weight: 1.0 }).collect(),
-            boosts: TextFieldBoosts { all: 1.0, title: 0.0, tags: 0.0, summary: 0.0, description: 0.0 },
+            terms: terms
+                .iter()
+                .map(|t| WeightedTerm {
+                    term: t.clone(),
+                    weight: 1.0,
+                })
+                .collect(),
+            boosts: TextFieldBoosts {
+                all: 1.0,
+                title: 0.0,
+                tags: 0.0,
+                summary: 0.0,
+                description: 0.0,
+            },
         };
         let searcher = self.reader.searcher();
-        let hits = searcher.search(&self.build_query(&q), &TopDocs::with_limit(n.max(1)).order_by_score())?;
+        let hits = searcher.search(
+            &self.build_query(&q),
+            &TopDocs::with_limit(n.max(1)).order_by_score(),
+        )?;
         self.to_ords(&searcher, &hits)
     }
 
     fn to_ords(&self, searcher: &Searcher, hits: &[(f32, DocAddress)]) -> Result<Vec<(u32, f32)>> {
         let mut out = Vec::with_capacity(hits.len());
         for &(score, addr) in hits {
-            let col = searcher.segment_reader(addr.segment_ord).fast_fields().u64("ord")?;
+            let col = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("ord")?;
             let ord = col
                 .first(addr.doc_id)
                 .ok_or_else(|| Error::Internal("an indexed solution has no ordinal".into()))?;
@@ -332,7 +401,12 @@ impl TextIndex {
 
     fn address_map(&self, searcher: &Searcher) -> Result<Arc<AddressMap>> {
         let generation = searcher.generation().generation_id();
-        if let Some(m) = self.addresses.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some(m) = self
+            .addresses
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             if m.generation == generation {
                 return Ok(Arc::clone(m));
             }
@@ -353,7 +427,10 @@ impl TextIndex {
                 }
             }
         }
-        let map = Arc::new(AddressMap { generation, addresses });
+        let map = Arc::new(AddressMap {
+            generation,
+            addresses,
+        });
         *self.addresses.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&map));
         Ok(map)
     }
@@ -362,5 +439,6 @@ impl TextIndex {
 /// Whether bit `i` is set in a bitset.
 #[inline]
 pub(crate) fn bit_is_set(bits: &[u64], i: u32) -> bool {
-    bits.get((i / 64) as usize).is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+    bits.get((i / 64) as usize)
+        .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
 }

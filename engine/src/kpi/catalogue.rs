@@ -191,9 +191,30 @@ pub(crate) mod tests {
             scoring_note: None,
         };
         Catalogue::new(vec![
-            k("EC:I:WS:3C", "Water and Sanitation", "Water Supply Loss", Direction::LowerBetter, true, 10.0),
-            k("EC:I:WS:1C", "Water and Sanitation", "Basic Water Supply", Direction::HigherBetter, true, 100.0),
-            k("SC:EH:ED:4A", "Education", "Adult Literacy", Direction::HigherBetter, false, 99.0),
+            k(
+                "EC:I:WS:3C",
+                "Water and Sanitation",
+                "Water Supply Loss",
+                Direction::LowerBetter,
+                true,
+                10.0,
+            ),
+            k(
+                "EC:I:WS:1C",
+                "Water and Sanitation",
+                "Basic Water Supply",
+                Direction::HigherBetter,
+                true,
+                100.0,
+            ),
+            k(
+                "SC:EH:ED:4A",
+                "Education",
+                "Adult Literacy",
+                Direction::HigherBetter,
+                false,
+                99.0,
+            ),
         ])
         .unwrap()
     }
@@ -203,13 +224,19 @@ pub(crate) mod tests {
         let cat = tiny();
         assert_eq!(cat.resolve("ec: i: ws: 3c").unwrap(), 0);
         let err = cat.resolve("EC:I:WS:9C").unwrap_err();
-        assert!(matches!(err, Error::UnknownKpi(ref c) if c == "EC:I:WS:9C"), "{err}");
+        assert!(
+            matches!(err, Error::UnknownKpi(ref c) if c == "EC:I:WS:9C"),
+            "{err}"
+        );
     }
 
     #[test]
     fn categories_are_matched_case_insensitively() {
         let cat = tiny();
-        assert_eq!(cat.kpis_in_category("water and sanitation"), Some(vec![0, 1]));
+        assert_eq!(
+            cat.kpis_in_category("water and sanitation"),
+            Some(vec![0, 1])
+        );
         assert_eq!(cat.kpis_in_category("Nope"), None);
         assert_eq!(cat.categories(), ["Water and Sanitation", "Education"]);
     }

@@ -54,7 +54,8 @@ fn is_well_formed(code: &str) -> bool {
     if parts.len() != 4 {
         return false;
     }
-    let alpha = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_uppercase());
+    let alpha =
+        |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_uppercase());
     if !(alpha(parts[0]) && alpha(parts[1]) && alpha(parts[2])) {
         return false;
     }
@@ -91,7 +92,12 @@ mod tests {
 
     #[test]
     fn spaced_and_lower_case_forms_normalise() {
-        for raw in ["EC: I: WS: 3C", "ec:i:ws:3c", " Ec : I :Ws: 3c ", "EC:I:WS:3C"] {
+        for raw in [
+            "EC: I: WS: 3C",
+            "ec:i:ws:3c",
+            " Ec : I :Ws: 3c ",
+            "EC:I:WS:3C",
+        ] {
             assert_eq!(KpiCode::parse(raw).unwrap().as_str(), "EC:I:WS:3C", "{raw}");
         }
         assert_eq!(
@@ -102,7 +108,15 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_rejected_with_the_input_named() {
-        for raw in ["", "EC:I:WS", "EC:I:WS:3X", "EC:I:WS:C", "EC:I:WS:3C:1", "E1:I:WS:3C", "water"] {
+        for raw in [
+            "",
+            "EC:I:WS",
+            "EC:I:WS:3X",
+            "EC:I:WS:C",
+            "EC:I:WS:3C:1",
+            "E1:I:WS:3C",
+            "water",
+        ] {
             let err = KpiCode::parse(raw).unwrap_err();
             assert!(err.to_string().contains(&format!("'{raw}'")), "{err}");
         }

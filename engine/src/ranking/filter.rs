@@ -59,7 +59,11 @@ impl Filters {
             && self.exclude_ids.is_empty()
     }
 
-    pub(crate) fn compile(&self, catalogue: &Catalogue, table: &SolutionTable) -> Result<CompiledFilters> {
+    pub(crate) fn compile(
+        &self,
+        catalogue: &Catalogue,
+        table: &SolutionTable,
+    ) -> Result<CompiledFilters> {
         let lists = [
             ("filters.maturity", self.maturity.len()),
             ("filters.cost_band", self.cost_band.len()),
@@ -70,18 +74,27 @@ impl Filters {
         ];
         for (field, n) in lists {
             if n > limits::MAX_FILTER_ITEMS {
-                return Err(Error::invalid(field, format!("has {n} items; the limit is {}", limits::MAX_FILTER_ITEMS)));
+                return Err(Error::invalid(
+                    field,
+                    format!("has {n} items; the limit is {}", limits::MAX_FILTER_ITEMS),
+                ));
             }
         }
         let mut kpis = Vec::new();
         for (i, raw) in self.kpis.iter().enumerate() {
-            let id = catalogue.resolve(raw).map_err(|e| Error::invalid(format!("filters.kpis[{i}]"), e.to_string()))?;
+            let id = catalogue
+                .resolve(raw)
+                .map_err(|e| Error::invalid(format!("filters.kpis[{i}]"), e.to_string()))?;
             kpis.push(id);
         }
         let intern = |names: &[String]| -> Option<Vec<u32>> {
             (!names.is_empty()).then(|| names.iter().filter_map(|n| table.interned(n)).collect())
         };
-        let exclude = self.exclude_ids.iter().filter_map(|id| table.ord_of(id)).collect();
+        let exclude = self
+            .exclude_ids
+            .iter()
+            .filter_map(|id| table.ord_of(id))
+            .collect();
         Ok(CompiledFilters {
             maturity: self.maturity.clone(),
             cost_band: self.cost_band.clone(),
@@ -108,7 +121,10 @@ impl CompiledFilters {
             return false;
         }
         if let Some(accepted) = &self.regions {
-            let ok = s.regions.iter().any(|r| accepted.contains(r) || Some(*r) == self.global);
+            let ok = s
+                .regions
+                .iter()
+                .any(|r| accepted.contains(r) || Some(*r) == self.global);
             if !ok {
                 return false;
             }

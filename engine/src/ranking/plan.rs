@@ -77,11 +77,16 @@ impl QueryPlan {
         if needs_text.chars().count() > limits::MAX_QUERY_CHARS {
             return Err(Error::invalid(
                 "needs",
-                format!("is {} characters long; the limit is {}", needs_text.chars().count(), limits::MAX_QUERY_CHARS),
+                format!(
+                    "is {} characters long; the limit is {}",
+                    needs_text.chars().count(),
+                    limits::MAX_QUERY_CHARS
+                ),
             ));
         }
         let mut analyzer = crate::index::english();
         let mut user_terms = analyse(&mut analyzer, &needs_text);
+        user_terms.retain(|t| !vocabulary.is_stop_word(t));
         user_terms.truncate(limits::MAX_QUERY_TERMS);
         let expanded = vocabulary.expand(&user_terms);
         let weighted: Vec<WeightedTerm> = expanded
@@ -98,7 +103,8 @@ impl QueryPlan {
 
         // Needs text → KPIs.
         let mut needs = vec![0f32; catalogue.len()];
-        let matches = mapper.score_terms(weighted.iter().map(|t| (t.term.as_str(), t.weight)), false);
+        let matches =
+            mapper.score_terms(weighted.iter().map(|t| (t.term.as_str(), t.weight)), false);
         if let Some(best) = matches.first().map(|m| m.score) {
             for m in matches.iter().take(profile.needs_max_kpis) {
                 let rel = m.score / best;
@@ -110,7 +116,14 @@ impl QueryPlan {
         // Explicit focus: codes or category names.
         let mut focus = vec![false; catalogue.len()];
         if req.focus.len() > limits::MAX_FILTER_ITEMS {
-            return Err(Error::invalid("kpis", format!("has {} items; the limit is {}", req.focus.len(), limits::MAX_FILTER_ITEMS)));
+            return Err(Error::invalid(
+                "kpis",
+                format!(
+                    "has {} items; the limit is {}",
+                    req.focus.len(),
+                    limits::MAX_FILTER_ITEMS
+                ),
+            ));
         }
         for (i, f) in req.focus.iter().enumerate() {
             let ids = match catalogue.kpis_in_category(f) {
@@ -118,7 +131,10 @@ impl QueryPlan {
                 None => vec![catalogue.resolve(f).map_err(|_| {
                     Error::invalid(
                         format!("kpis[{i}]"),
-                        format!("'{}' is neither a U4SSC KPI code nor a category name", f.chars().take(80).collect::<String>()),
+                        format!(
+                            "'{}' is neither a U4SSC KPI code nor a category name",
+                            f.chars().take(80).collect::<String>()
+                        ),
                     )
                 })?],
             };
@@ -129,7 +145,11 @@ impl QueryPlan {
         let gaps = city.map(|c| GapAnalysis::compute(c, catalogue));
         let mut gap: Vec<Option<f32>> = vec![None; catalogue.len()];
         if let Some(g) = &gaps {
-            let take = if profile.gap_top_k == 0 { usize::MAX } else { profile.gap_top_k };
+            let take = if profile.gap_top_k == 0 {
+                usize::MAX
+            } else {
+                profile.gap_top_k
+            };
             for (rank, k) in g.kpis.iter().enumerate() {
                 gap[k.kpi] = Some(if rank < take { k.gap as f32 } else { 0.0 });
             }
@@ -137,14 +157,25 @@ impl QueryPlan {
         let mut q = vec![0f32; catalogue.len()];
         let mut kpi_weights = Vec::new();
         for (id, kpi) in catalogue.kpis().iter().enumerate() {
-            let c = if kpi.core { 1.0 } else { profile.advanced_weight };
+            let c = if kpi.core {
+                1.0
+            } else {
+                profile.advanced_weight
+            };
             let g = match (gap[id], &gaps) {
                 (Some(g), _) => g,
                 (None, Some(_)) => profile.missing_gap,
                 (None, None) => 0.0,
             };
-            let m = if focus[id] { 1.0f32.max(needs[id]) } else { needs[id] };
-            let w = c * (profile.gap_weight * g.powf(profile.gap_exponent) + profile.needs_weight * m + profile.needs_gap_weight * g * m);
+            let m = if focus[id] {
+                1.0f32.max(needs[id])
+            } else {
+                needs[id]
+            };
+            let w = c
+                * (profile.gap_weight * g.powf(profile.gap_exponent)
+                    + profile.needs_weight * m
+                    + profile.needs_gap_weight * g * m);
             if w > 0.0 && w.is_finite() {
                 q[id] = w;
                 let source = if focus[id] {
@@ -169,10 +200,21 @@ impl QueryPlan {
         }
         kpi_weights.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.kpi.cmp(&b.kpi)));
         let text = TextQuery {
-            terms: if profile.text_weight > 0.0 { weighted } else { Vec::new() },
+            terms: if profile.text_weight > 0.0 {
+                weighted
+            } else {
+                Vec::new()
+            },
             boosts: profile.boosts.clone(),
         };
-        Ok(QueryPlan { needs_text, user_terms, text, kpi_weights, q, gaps })
+        Ok(QueryPlan {
+            needs_text,
+            user_terms,
+            text,
+            kpi_weights,
+            q,
+            gaps,
+        })
     }
 }
 
@@ -184,13 +226,17 @@ pub(crate) fn resolve_city<'a>(
 ) -> Result<Option<&'a City>> {
     match input {
         None => Ok(None),
-        Some(CityInput::Id(id)) => lookup(id)
-            .map(Some)
-            .ok_or_else(|| Error::NotFound { entity: "city", id: id.chars().take(80).collect() }),
+        Some(CityInput::Id(id)) => lookup(id).map(Some).ok_or_else(|| Error::NotFound {
+            entity: "city",
+            id: id.chars().take(80).collect(),
+        }),
         Some(CityInput::Inline(c)) => {
             if let Some(e) = c.problems(catalogue).into_iter().next() {
                 return Err(match e {
-                    Error::InvalidField { field, message } => Error::InvalidField { field: format!("city.{field}"), message },
+                    Error::InvalidField { field, message } => Error::InvalidField {
+                        field: format!("city.{field}"),
+                        message,
+                    },
                     other => other,
                 });
             }

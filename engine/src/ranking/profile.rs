@@ -62,7 +62,8 @@ impl Default for RankingProfile {
         RankingProfile {
             format_version: 1,
             name: "default".into(),
-            description: "Hybrid ranking: text relevance of the needs plus the city's KPI gaps.".into(),
+            description: "Hybrid ranking: text relevance of the needs plus the city's KPI gaps."
+                .into(),
             text_weight: 0.5,
             kpi_weight: 0.5,
             boosts: TextFieldBoosts::default(),
@@ -83,25 +84,25 @@ impl Default for RankingProfile {
 }
 
 impl RankingProfile {
-    /// Text-only: BM25 with the domain vocabulary, no KPI part.
-    pub fn text_only() -> RankingProfile {
+    /// Text-only ablation of a profile: its BM25 part (fields, vocabulary) with no KPI part.
+    pub fn text_only(base: &RankingProfile) -> RankingProfile {
         RankingProfile {
             name: "text-only".into(),
-            description: "BM25 over the solution text with the domain vocabulary; no KPI scoring.".into(),
+            description: format!("The text part of '{}' alone: BM25 over the solution text with the domain vocabulary; no KPI scoring.", base.name),
             text_weight: 1.0,
             kpi_weight: 0.0,
-            ..RankingProfile::default()
+            ..base.clone()
         }
     }
 
-    /// KPI-only: the city's gaps (and the needs text's KPI mapping) against KPI profiles.
-    pub fn kpi_only() -> RankingProfile {
+    /// KPI-only ablation of a profile: its KPI part (gaps, needs mapping, profiles) alone.
+    pub fn kpi_only(base: &RankingProfile) -> RankingProfile {
         RankingProfile {
             name: "kpi-only".into(),
-            description: "KPI feature scoring only: gaps and needs-mapped KPIs against solution profiles.".into(),
+            description: format!("The KPI part of '{}' alone: gaps and needs-mapped KPIs against solution profiles; no text scoring.", base.name),
             text_weight: 0.0,
             kpi_weight: 1.0,
-            ..RankingProfile::default()
+            ..base.clone()
         }
     }
 
@@ -109,7 +110,10 @@ impl RankingProfile {
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
         if self.format_version != 1 {
-            p.push(format!("format_version {} is not supported (expected 1)", self.format_version));
+            p.push(format!(
+                "format_version {} is not supported (expected 1)",
+                self.format_version
+            ));
         }
         let nonneg = [
             ("text_weight", self.text_weight),
@@ -133,7 +137,10 @@ impl RankingProfile {
                 p.push(format!("{name} is {v}; it must be a finite number ≥ 0"));
             }
         }
-        for (name, v) in [("gap_exponent", self.gap_exponent), ("kpi_scale", self.kpi_scale)] {
+        for (name, v) in [
+            ("gap_exponent", self.gap_exponent),
+            ("kpi_scale", self.kpi_scale),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 p.push(format!("{name} is {v}; it must be a finite number > 0"));
             }
@@ -155,9 +162,14 @@ impl RankingProfile {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let problem = |line: Option<usize>, message: String| Error::InvalidData {
             source_name: path.display().to_string(),
-            problems: vec![DataProblem { file: path.to_path_buf(), line, message }],
+            problems: vec![DataProblem {
+                file: path.to_path_buf(),
+                line,
+                message,
+            }],
         };
-        let profile: RankingProfile = serde_json::from_str(&text).map_err(|e| problem(Some(e.line()), e.to_string()))?;
+        let profile: RankingProfile =
+            serde_json::from_str(&text).map_err(|e| problem(Some(e.line()), e.to_string()))?;
         if let Some(first) = profile.problems().into_iter().next() {
             return Err(problem(None, first));
         }
@@ -166,7 +178,8 @@ impl RankingProfile {
 
     /// Writes the profile as pretty JSON.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
         text.push('\n');
         std::fs::write(path, text).map_err(|e| Error::io(path, e))
     }
@@ -181,27 +194,38 @@ pub struct ProfileSet {
 
 impl ProfileSet {
     /// A set with the given profiles; `default` names the one used when a request names none.
-    /// The built-in `text-only` and `kpi-only` profiles are added when absent.
+    /// Unless given explicitly, `text-only` and `kpi-only` are added as the two ablations of
+    /// the default profile, so they compare like with like.
     pub fn new(profiles: Vec<RankingProfile>, default: &str) -> Result<ProfileSet> {
         let mut map = BTreeMap::new();
-        for p in [RankingProfile::text_only(), RankingProfile::kpi_only()] {
-            map.insert(p.name.clone(), p);
-        }
         for p in profiles {
             map.insert(p.name.clone(), p);
         }
-        if !map.contains_key(default) {
-            return Err(Error::NotFound { entity: "profile", id: default.to_string() });
+        let Some(base) = map.get(default).cloned() else {
+            return Err(Error::NotFound {
+                entity: "profile",
+                id: default.to_string(),
+            });
+        };
+        for p in [
+            RankingProfile::text_only(&base),
+            RankingProfile::kpi_only(&base),
+        ] {
+            map.entry(p.name.clone()).or_insert(p);
         }
-        Ok(ProfileSet { profiles: map, default: default.to_string() })
+        Ok(ProfileSet {
+            profiles: map,
+            default: default.to_string(),
+        })
     }
 
     /// A profile by name, or the default one.
     pub fn get(&self, name: Option<&str>) -> Result<&RankingProfile> {
         let name = name.unwrap_or(&self.default);
-        self.profiles
-            .get(name)
-            .ok_or_else(|| Error::NotFound { entity: "profile", id: name.to_string() })
+        self.profiles.get(name).ok_or_else(|| Error::NotFound {
+            entity: "profile",
+            id: name.to_string(),
+        })
     }
 
     /// Adds or replaces a profile.

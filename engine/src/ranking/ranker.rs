@@ -69,7 +69,9 @@ pub(crate) struct Ranker<'a> {
 
 /// Orders candidates best first: score descending, then solution id ascending.
 fn better(table: &SolutionTable, a: &Scored, b: &Scored) -> Ordering {
-    b.score.total_cmp(&a.score).then_with(|| id_of(table, a.ord).cmp(id_of(table, b.ord)))
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| id_of(table, a.ord).cmp(id_of(table, b.ord)))
 }
 
 fn id_of(table: &SolutionTable, ord: u32) -> &str {
@@ -159,8 +161,11 @@ impl Ranker<'_> {
             .map(|w| (w.kpi, w.weight, w.weight * self.profile.inferred_weight))
             .collect();
         let mut cursors = self.lists.cursors(&weights);
-        let mut frontier: BinaryHeap<ByBound> =
-            cursors.iter().enumerate().map(|(i, c)| ByBound(c.bound(), i)).collect();
+        let mut frontier: BinaryHeap<ByBound> = cursors
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ByBound(c.bound(), i))
+            .collect();
         let mut bound: f64 = cursors.iter().map(|c| f64::from(c.bound())).sum();
         let mut seen = vec![0u64; self.table.ord_bound().div_ceil(64)];
         let mut heap: BinaryHeap<Worst<'_>> = BinaryHeap::with_capacity(k + 1);
@@ -176,7 +181,9 @@ impl Ranker<'_> {
                 break;
             }
             let cursor = &mut cursors[i];
-            let Some(ord) = cursor.next_ord() else { continue };
+            let Some(ord) = cursor.next_ord() else {
+                continue;
+            };
             let nb = cursor.bound();
             bound -= f64::from(b - nb);
             if nb > 0.0 {
@@ -187,7 +194,9 @@ impl Ranker<'_> {
                 continue;
             }
             seen[word] |= bit;
-            let Some(s) = self.table.get(ord) else { continue };
+            let Some(s) = self.table.get(ord) else {
+                continue;
+            };
             if !self.filters.accepts(ord, s) {
                 continue;
             }
@@ -195,7 +204,11 @@ impl Ranker<'_> {
             if raw <= 0.0 {
                 continue;
             }
-            let cand = Worst { raw, id: &s.solution.id, ord };
+            let cand = Worst {
+                raw,
+                id: &s.solution.id,
+                ord,
+            };
             if heap.len() < k {
                 heap.push(cand);
             } else if heap.peek().is_some_and(|w| cand < *w) {
@@ -215,16 +228,29 @@ impl Ranker<'_> {
         if need == 0 || (!text_on && !kpi_on) {
             return Ok(Vec::new());
         }
-        let allowed = (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
+        let allowed =
+            (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
         let total = self.table.len().max(1);
         let mut depth = need.max(10);
         loop {
-            let text_hits = if text_on { self.text.top(&self.plan.text, depth, allowed.clone())? } else { Vec::new() };
-            let kpi_hits = if kpi_on { self.kpi_top(depth) } else { Vec::new() };
+            let text_hits = if text_on {
+                self.text.top(&self.plan.text, depth, allowed.clone())?
+            } else {
+                Vec::new()
+            };
+            let kpi_hits = if kpi_on {
+                self.kpi_top(depth)
+            } else {
+                Vec::new()
+            };
             let text_full = text_hits.len() >= depth;
             let kpi_full = kpi_hits.len() >= depth;
-            let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
-            let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> = HashMap::with_capacity(text_hits.len() + kpi_hits.len());
+            let tmax = text_hits
+                .first()
+                .map_or(1.0, |h| h.1)
+                .max(f32::MIN_POSITIVE);
+            let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> =
+                HashMap::with_capacity(text_hits.len() + kpi_hits.len());
             for &(ord, s) in &text_hits {
                 cands.entry(ord).or_default().0 = Some(s);
             }
@@ -233,7 +259,11 @@ impl Ranker<'_> {
             }
             // Text scores of KPI-side candidates: random access when the text list was cut.
             let need_text: Vec<u32> = if text_on && text_full {
-                cands.iter().filter(|(_, v)| v.0.is_none()).map(|(&o, _)| o).collect()
+                cands
+                    .iter()
+                    .filter(|(_, v)| v.0.is_none())
+                    .map(|(&o, _)| o)
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -247,15 +277,35 @@ impl Ranker<'_> {
                 .into_iter()
                 .filter_map(|(ord, (t, r))| {
                     let s = self.table.get(ord)?;
-                    let text = if text_on { self.profile.text_weight * t.unwrap_or(0.0) / tmax } else { 0.0 };
-                    let kpi_raw = if kpi_on { r.unwrap_or_else(|| self.kpi_raw(&s.profile)) } else { 0.0 };
+                    let text = if text_on {
+                        self.profile.text_weight * t.unwrap_or(0.0) / tmax
+                    } else {
+                        0.0
+                    };
+                    let kpi_raw = if kpi_on {
+                        r.unwrap_or_else(|| self.kpi_raw(&s.profile))
+                    } else {
+                        0.0
+                    };
                     let score = text + self.kpi_part(kpi_raw);
-                    (score > 0.0).then_some(Scored { ord, text, kpi_raw, score })
+                    (score > 0.0).then_some(Scored {
+                        ord,
+                        text,
+                        kpi_raw,
+                        score,
+                    })
                 })
                 .collect();
             scored.sort_by(|a, b| better(self.table, a, b));
-            let bound = if text_full { self.profile.text_weight * text_hits[depth - 1].1 / tmax } else { 0.0 }
-                + if kpi_full { self.kpi_part(kpi_hits[depth - 1].1) } else { 0.0 };
+            let bound = if text_full {
+                self.profile.text_weight * text_hits[depth - 1].1 / tmax
+            } else {
+                0.0
+            } + if kpi_full {
+                self.kpi_part(kpi_hits[depth - 1].1)
+            } else {
+                0.0
+            };
             let settled = scored.len() >= need && scored[need - 1].score > bound;
             if settled || (!text_full && !kpi_full) || depth >= total {
                 scored.truncate(need);
@@ -267,7 +317,12 @@ impl Ranker<'_> {
 
     /// Greedy MMR re-ranking: each pick maximises `score − diversity × max cosine similarity of
     /// its KPI profile to the picks above it`; the penalty is reported per result.
-    pub(crate) fn diversify(&self, pool: Vec<Scored>, diversity: f32, need: usize) -> Vec<(Scored, f32)> {
+    pub(crate) fn diversify(
+        &self,
+        pool: Vec<Scored>,
+        diversity: f32,
+        need: usize,
+    ) -> Vec<(Scored, f32)> {
         if diversity <= 0.0 {
             return pool.into_iter().take(need).map(|s| (s, 0.0)).collect();
         }
@@ -279,7 +334,8 @@ impl Ranker<'_> {
             let mut best_val = f32::NEG_INFINITY;
             for (i, c) in remaining.iter().enumerate() {
                 let v = c.score - diversity * max_sim[i];
-                let better_tie = v == best_val && id_of(self.table, c.ord) < id_of(self.table, remaining[best].ord);
+                let better_tie = v == best_val
+                    && id_of(self.table, c.ord) < id_of(self.table, remaining[best].ord);
                 if v > best_val || better_tie {
                     best = i;
                     best_val = v;
@@ -328,11 +384,19 @@ impl Ranker<'_> {
                     confidence: e.confidence,
                 });
             }
-            kpis.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then(a.code.cmp(&b.code)));
+            kpis.sort_by(|a, b| {
+                b.contribution
+                    .total_cmp(&a.contribution)
+                    .then(a.code.cmp(&b.code))
+            });
         }
         Explanation {
             text: scored.text,
-            matched_terms: if scored.text > 0.0 { self.matched_terms(s) } else { Vec::new() },
+            matched_terms: if scored.text > 0.0 {
+                self.matched_terms(s)
+            } else {
+                Vec::new()
+            },
             kpi: kpi_total,
             kpis,
             diversity_penalty: penalty,
@@ -354,8 +418,11 @@ impl Ranker<'_> {
             .terms
             .iter()
             .filter_map(|t| {
-                let found: Vec<&'static str> =
-                    fields.iter().filter(|(_, terms)| terms.contains(&t.term)).map(|(f, _)| *f).collect();
+                let found: Vec<&'static str> = fields
+                    .iter()
+                    .filter(|(_, terms)| terms.contains(&t.term))
+                    .map(|(f, _)| *f)
+                    .collect();
                 (!found.is_empty()).then(|| TextMatch {
                     term: t.term.clone(),
                     from_synonym: !self.plan.user_terms.contains(&t.term),

@@ -41,12 +41,22 @@ pub struct MatchRequest {
 impl MatchRequest {
     /// A request for a stored city with default settings (top 10, explained).
     pub fn for_city(id: &str) -> MatchRequest {
-        MatchRequest { city: Some(CityInput::Id(id.to_string())), limit: 10, explain: true, ..Default::default() }
+        MatchRequest {
+            city: Some(CityInput::Id(id.to_string())),
+            limit: 10,
+            explain: true,
+            ..Default::default()
+        }
     }
 
     /// A request with only a needs text.
     pub fn for_text(needs: &str) -> MatchRequest {
-        MatchRequest { needs: Some(needs.to_string()), limit: 10, explain: true, ..Default::default() }
+        MatchRequest {
+            needs: Some(needs.to_string()),
+            limit: 10,
+            explain: true,
+            ..Default::default()
+        }
     }
 
     /// Sets the needs text.

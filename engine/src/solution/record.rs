@@ -30,7 +30,12 @@ pub enum Maturity {
 
 impl Maturity {
     /// All values, in order of maturity.
-    pub const ALL: [Maturity; 4] = [Maturity::Concept, Maturity::Pilot, Maturity::Proven, Maturity::Scaled];
+    pub const ALL: [Maturity; 4] = [
+        Maturity::Concept,
+        Maturity::Pilot,
+        Maturity::Proven,
+        Maturity::Scaled,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -133,13 +138,20 @@ impl Solution {
             out.push(e);
         }
         if self.title.trim().is_empty() {
-            out.push(Error::invalid("title", "the title is required and must not be blank"));
+            out.push(Error::invalid(
+                "title",
+                "the title is required and must not be blank",
+            ));
         }
         let texts = [
             ("title", &self.title, limits::MAX_TITLE_CHARS),
             ("provider", &self.provider, limits::MAX_TITLE_CHARS),
             ("summary", &self.summary, limits::MAX_SUMMARY_CHARS),
-            ("description", &self.description, limits::MAX_DESCRIPTION_CHARS),
+            (
+                "description",
+                &self.description,
+                limits::MAX_DESCRIPTION_CHARS,
+            ),
         ];
         for (field, text, max) in texts {
             let n = text.chars().count();
@@ -160,7 +172,11 @@ impl Solution {
             if list.len() > limits::MAX_LIST_ITEMS {
                 out.push(Error::invalid(
                     field,
-                    format!("has {} items; the limit is {}", list.len(), limits::MAX_LIST_ITEMS),
+                    format!(
+                        "has {} items; the limit is {}",
+                        list.len(),
+                        limits::MAX_LIST_ITEMS
+                    ),
                 ));
             }
             for (i, item) in list.iter().enumerate() {
@@ -181,7 +197,10 @@ impl Solution {
             if catalogue.id_of(&k.code).is_none() {
                 out.push(Error::invalid(
                     format!("kpis[{i}].code"),
-                    format!("unknown KPI code '{}': it is not one of the U4SSC KPIs", k.code),
+                    format!(
+                        "unknown KPI code '{}': it is not one of the U4SSC KPIs",
+                        k.code
+                    ),
                 ));
             }
             if !(k.impact > 0.0 && k.impact <= 1.0) {
@@ -199,7 +218,10 @@ impl Solution {
             seen.push(&k.code);
         }
         if self.kpis.len() > catalogue.len() {
-            out.push(Error::invalid("kpis", "lists more KPIs than the catalogue has"));
+            out.push(Error::invalid(
+                "kpis",
+                "lists more KPIs than the catalogue has",
+            ));
         }
         for (i, s) in self.sdgs.iter().enumerate() {
             if !(1..=17).contains(s) {
@@ -211,7 +233,10 @@ impl Solution {
         }
         if let Some(url) = &self.url {
             if url.chars().count() > limits::MAX_URL_CHARS {
-                out.push(Error::invalid("url", format!("is longer than {} characters", limits::MAX_URL_CHARS)));
+                out.push(Error::invalid(
+                    "url",
+                    format!("is longer than {} characters", limits::MAX_URL_CHARS),
+                ));
             }
         }
         out
@@ -283,7 +308,10 @@ mod tests {
     fn problems_name_their_fields() {
         let mut s = sample();
         s.title = " ".into();
-        s.kpis.push(KpiImpact { code: KpiCode::parse("EN:EN:AQ:1C").unwrap(), impact: 1.5 });
+        s.kpis.push(KpiImpact {
+            code: KpiCode::parse("EN:EN:AQ:1C").unwrap(),
+            impact: 1.5,
+        });
         s.sdgs = vec![18];
         let fields: Vec<String> = s
             .problems(&tiny())
@@ -293,12 +321,16 @@ mod tests {
                 other => panic!("{other}"),
             })
             .collect();
-        assert_eq!(fields, ["title", "kpis[1].code", "kpis[1].impact", "sdgs[0]"]);
+        assert_eq!(
+            fields,
+            ["title", "kpis[1].code", "kpis[1].impact", "sdgs[0]"]
+        );
     }
 
     #[test]
     fn unknown_fields_are_rejected() {
-        let err = serde_json::from_str::<Solution>(r#"{"id":"a1","title":"x","colour":"red"}"#).unwrap_err();
+        let err = serde_json::from_str::<Solution>(r#"{"id":"a1","title":"x","colour":"red"}"#)
+            .unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
     }
 

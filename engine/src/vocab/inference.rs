@@ -38,7 +38,12 @@ pub fn profile_for(
 }
 
 /// Infers a profile from text alone (ignoring any declared impacts).
-pub fn infer(solution: &Solution, mapper: &KpiMapper, analyzer: &mut TextAnalyzer, config: &InferenceConfig) -> KpiProfile {
+pub fn infer(
+    solution: &Solution,
+    mapper: &KpiMapper,
+    analyzer: &mut TextAnalyzer,
+    config: &InferenceConfig,
+) -> KpiProfile {
     let mut terms: Vec<(String, f32)> = Vec::new();
     let mut add = |text: &str, w: f32, analyzer: &mut TextAnalyzer| {
         if w > 0.0 {

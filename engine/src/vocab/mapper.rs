@@ -108,7 +108,11 @@ impl KpiMapper {
                     }
                 }
             }
-            add(&mut bag, &analyse(&mut analyzer, &kpi.description), DESCRIPTION_WEIGHT);
+            add(
+                &mut bag,
+                &analyse(&mut analyzer, &kpi.description),
+                DESCRIPTION_WEIGHT,
+            );
             bags[id] = bag;
         }
         let mut df: HashMap<&str, usize> = HashMap::new();
@@ -126,14 +130,28 @@ impl KpiMapper {
                     (t, (1.0 + w).ln() * idf)
                 })
                 .collect();
-            let norm = weighted.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
+            let norm = weighted
+                .iter()
+                .map(|(_, w)| w * w)
+                .sum::<f32>()
+                .sqrt()
+                .max(1e-6);
             weighted.sort_by(|a, b| a.0.cmp(b.0));
             for (t, w) in weighted {
                 postings.entry(t.clone()).or_default().push((id, w / norm));
             }
         }
-        let codes = catalogue.kpis().iter().enumerate().map(|(i, k)| (k.code.clone(), i)).collect();
-        KpiMapper { postings, kpi_count: n, codes }
+        let codes = catalogue
+            .kpis()
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.code.clone(), i))
+            .collect();
+        KpiMapper {
+            postings,
+            kpi_count: n,
+            codes,
+        }
     }
 
     /// Scores weighted analysed terms against every KPI; returns the KPIs with a positive score,
@@ -159,12 +177,19 @@ impl KpiMapper {
                 }
             }
         }
-        let norm = if normalise { norm.sqrt().max(1e-6) } else { 1.0 };
+        let norm = if normalise {
+            norm.sqrt().max(1e-6)
+        } else {
+            1.0
+        };
         let mut out: Vec<KpiMatch> = scores
             .into_iter()
             .enumerate()
             .filter(|(_, s)| *s > 0.0)
-            .map(|(kpi, s)| KpiMatch { kpi, score: s / norm })
+            .map(|(kpi, s)| KpiMatch {
+                kpi,
+                score: s / norm,
+            })
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.kpi.cmp(&b.kpi)));
         out

@@ -14,6 +14,8 @@ pub const MAX_TERMS_PER_ENTRY: usize = 40;
 pub const MAX_GROUP_SIZE: usize = 10;
 /// Most synonym groups.
 pub const MAX_GROUPS: usize = 2_000;
+/// Most query stop words.
+pub const MAX_STOP_WORDS: usize = 1_000;
 /// Longest phrase (in analysed terms) matched in a query.
 pub const MAX_PHRASE_TERMS: usize = 6;
 
@@ -29,6 +31,10 @@ pub struct VocabularyFile {
     pub categories: BTreeMap<String, Vec<String>>,
     /// Groups of terms that mean the same in this domain.
     pub synonyms: Vec<Vec<String>>,
+    /// Words that carry no need in a planner's question ("our", "fix", "kpis"…), dropped from
+    /// needs texts before matching (the index keeps them).
+    #[serde(default)]
+    pub stop_words: Vec<String>,
     /// Settings of the KPI-profile inference, when not the defaults.
     #[serde(default)]
     pub inference: Option<super::InferenceConfig>,
@@ -63,37 +69,58 @@ pub struct Vocabulary {
     pub(crate) category_terms: Vec<Vec<Vec<String>>>,
     groups: Vec<Vec<Vec<String>>>,
     phrase_to_groups: HashMap<Vec<String>, Vec<usize>>,
+    stop_words: std::collections::HashSet<String>,
     pub(crate) inference: super::InferenceConfig,
 }
 
 impl Vocabulary {
     /// Compiles and validates a vocabulary file against the catalogue. Every problem is
     /// reported, each with the entry it is in.
-    pub fn compile(file: &VocabularyFile, catalogue: &Catalogue) -> std::result::Result<Vocabulary, Vec<String>> {
+    pub fn compile(
+        file: &VocabularyFile,
+        catalogue: &Catalogue,
+    ) -> std::result::Result<Vocabulary, Vec<String>> {
         let mut problems = Vec::new();
         if file.format_version != 1 {
-            problems.push(format!("format_version {} is not supported (expected 1)", file.format_version));
+            problems.push(format!(
+                "format_version {} is not supported (expected 1)",
+                file.format_version
+            ));
         }
         let mut analyzer = english();
         let mut kpi_terms = vec![Vec::new(); catalogue.len()];
         for (code, terms) in &file.kpis {
             match catalogue.resolve(code) {
-                Ok(id) => kpi_terms[id] = analyse_list(&mut analyzer, terms, &format!("kpis.{code}"), &mut problems),
+                Ok(id) => {
+                    kpi_terms[id] =
+                        analyse_list(&mut analyzer, terms, &format!("kpis.{code}"), &mut problems)
+                }
                 Err(e) => problems.push(format!("kpis: {e}")),
             }
         }
         let mut category_terms = vec![Vec::new(); catalogue.categories().len()];
         for (name, terms) in &file.categories {
-            match catalogue.categories().iter().position(|c| c.eq_ignore_ascii_case(name)) {
+            match catalogue
+                .categories()
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(name))
+            {
                 Some(i) => {
-                    category_terms[i] =
-                        analyse_list(&mut analyzer, terms, &format!("categories.{name}"), &mut problems)
+                    category_terms[i] = analyse_list(
+                        &mut analyzer,
+                        terms,
+                        &format!("categories.{name}"),
+                        &mut problems,
+                    )
                 }
                 None => problems.push(format!("categories: '{name}' is not a U4SSC category")),
             }
         }
         if file.synonyms.len() > MAX_GROUPS {
-            problems.push(format!("synonyms: {} groups; the limit is {MAX_GROUPS}", file.synonyms.len()));
+            problems.push(format!(
+                "synonyms: {} groups; the limit is {MAX_GROUPS}",
+                file.synonyms.len()
+            ));
         }
         let mut groups = Vec::new();
         let mut phrase_to_groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
@@ -105,7 +132,12 @@ impl Vocabulary {
                 ));
                 continue;
             }
-            let members = analyse_list(&mut analyzer, group, &format!("synonyms[{gi}]"), &mut problems);
+            let members = analyse_list(
+                &mut analyzer,
+                group,
+                &format!("synonyms[{gi}]"),
+                &mut problems,
+            );
             let idx = groups.len();
             for m in &members {
                 let entry = phrase_to_groups.entry(m.clone()).or_default();
@@ -115,6 +147,19 @@ impl Vocabulary {
             }
             groups.push(members);
         }
+        if file.stop_words.len() > MAX_STOP_WORDS {
+            problems.push(format!(
+                "stop_words: {} words; the limit is {MAX_STOP_WORDS}",
+                file.stop_words.len()
+            ));
+        }
+        let mut stop_words = std::collections::HashSet::new();
+        for w in &file.stop_words {
+            // Stop words are compared after analysis; a word the analyzer drops needs no entry.
+            for t in analyse(&mut analyzer, w) {
+                stop_words.insert(t);
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -123,6 +168,7 @@ impl Vocabulary {
             category_terms,
             groups,
             phrase_to_groups,
+            stop_words,
             inference: file.inference.clone().unwrap_or_default(),
         })
     }
@@ -134,8 +180,14 @@ impl Vocabulary {
             category_terms: vec![Vec::new(); catalogue.categories().len()],
             groups: Vec::new(),
             phrase_to_groups: HashMap::new(),
+            stop_words: Default::default(),
             inference: Default::default(),
         }
+    }
+
+    /// Whether an analysed term is a query stop word.
+    pub fn is_stop_word(&self, term: &str) -> bool {
+        self.stop_words.contains(term)
     }
 
     /// Number of synonym groups.
@@ -156,13 +208,18 @@ impl Vocabulary {
         let mut seen = std::collections::HashSet::new();
         for t in terms {
             if seen.insert(t.clone()) {
-                out.push(ExpandedTerm { term: t.clone(), origin: TermOrigin::Query });
+                out.push(ExpandedTerm {
+                    term: t.clone(),
+                    origin: TermOrigin::Query,
+                });
             }
         }
         for start in 0..terms.len() {
             for len in 1..=MAX_PHRASE_TERMS.min(terms.len() - start) {
                 let phrase = &terms[start..start + len];
-                let Some(groups) = self.phrase_to_groups.get(phrase) else { continue };
+                let Some(groups) = self.phrase_to_groups.get(phrase) else {
+                    continue;
+                };
                 let mut added = 0;
                 'groups: for &g in groups {
                     for member in &self.groups[g] {
@@ -171,7 +228,10 @@ impl Vocabulary {
                                 break 'groups;
                             }
                             if seen.insert(term.clone()) {
-                                out.push(ExpandedTerm { term: term.clone(), origin: TermOrigin::Synonym });
+                                out.push(ExpandedTerm {
+                                    term: term.clone(),
+                                    origin: TermOrigin::Synonym,
+                                });
                                 added += 1;
                             }
                         }
@@ -199,15 +259,22 @@ fn analyse_list(
     problems: &mut Vec<String>,
 ) -> Vec<Vec<String>> {
     if terms.len() > MAX_TERMS_PER_ENTRY {
-        problems.push(format!("{entry}: {} terms; the limit is {MAX_TERMS_PER_ENTRY}", terms.len()));
+        problems.push(format!(
+            "{entry}: {} terms; the limit is {MAX_TERMS_PER_ENTRY}",
+            terms.len()
+        ));
     }
     let mut out = Vec::new();
     for t in terms.iter().take(MAX_TERMS_PER_ENTRY) {
         let analysed = analyse(analyzer, t);
         if analysed.is_empty() {
-            problems.push(format!("{entry}: '{t}' has no searchable word (only stop words or symbols)"));
+            problems.push(format!(
+                "{entry}: '{t}' has no searchable word (only stop words or symbols)"
+            ));
         } else if analysed.len() > MAX_PHRASE_TERMS {
-            problems.push(format!("{entry}: '{t}' is longer than {MAX_PHRASE_TERMS} words"));
+            problems.push(format!(
+                "{entry}: '{t}' is longer than {MAX_PHRASE_TERMS} words"
+            ));
         } else if !out.contains(&analysed) {
             out.push(analysed);
         }
@@ -248,13 +315,19 @@ mod tests {
         let v = Vocabulary::compile(&file(), &tiny()).unwrap();
         let mut a = english();
         let terms = analyse(&mut a, "traffic jams and leaks");
-        let expanded: Vec<(String, TermOrigin)> =
-            v.expand(&terms).into_iter().map(|t| (t.term, t.origin)).collect();
-        assert_eq!(expanded[..3], [
-            ("traffic".into(), TermOrigin::Query),
-            ("jam".into(), TermOrigin::Query),
-            ("leak".into(), TermOrigin::Query),
-        ]);
+        let expanded: Vec<(String, TermOrigin)> = v
+            .expand(&terms)
+            .into_iter()
+            .map(|t| (t.term, t.origin))
+            .collect();
+        assert_eq!(
+            expanded[..3],
+            [
+                ("traffic".into(), TermOrigin::Query),
+                ("jam".into(), TermOrigin::Query),
+                ("leak".into(), TermOrigin::Query),
+            ]
+        );
         let added: Vec<&str> = expanded[3..].iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(added, ["congest", "gridlock", "leakag", "water", "loss"]);
     }
@@ -263,7 +336,8 @@ mod tests {
     fn unknown_codes_categories_and_oversize_groups_are_reported() {
         let mut f = file();
         f.kpis.insert("EC:I:WS:99C".into(), vec!["x".into()]);
-        f.categories.insert("Space travel".into(), vec!["rocket".into()]);
+        f.categories
+            .insert("Space travel".into(), vec!["rocket".into()]);
         f.synonyms.push(vec!["alone".into()]);
         let problems = Vocabulary::compile(&f, &tiny()).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");

@@ -49,7 +49,12 @@ fn inference_report(b: &Bundle, engine: &Engine) {
     let mut n = 0;
     for s in b.solutions.iter().filter(|s| !s.kpis.is_empty()) {
         n += 1;
-        let inferred: HashSet<usize> = engine.infer_profile(s).entries().iter().map(|e| e.kpi).collect();
+        let inferred: HashSet<usize> = engine
+            .infer_profile(s)
+            .entries()
+            .iter()
+            .map(|e| e.kpi)
+            .collect();
         let declared: HashSet<usize> = s.kpis.iter().filter_map(|k| cat.id_of(&k.code)).collect();
         tp += inferred.intersection(&declared).count();
         fp += inferred.difference(&declared).count();
@@ -69,7 +74,10 @@ fn inference_report(b: &Bundle, engine: &Engine) {
     let p = tp as f64 / (tp + fp).max(1) as f64;
     let r = tp as f64 / (tp + fn_).max(1) as f64;
     println!("solutions with declared KPIs: {n}");
-    println!("inferred vs declared: precision {p:.3}, recall {r:.3}, F1 {:.3}", 2.0 * p * r / (p + r).max(1e-9));
+    println!(
+        "inferred vs declared: precision {p:.3}, recall {r:.3}, F1 {:.3}",
+        2.0 * p * r / (p + r).max(1e-9)
+    );
     println!(
         "primary declared KPIs (impact >= 0.6) found: {primary_hit}/{primaries} = {:.3}; same category found: {cat_hit}/{primaries} = {:.3}",
         primary_hit as f64 / primaries.max(1) as f64,

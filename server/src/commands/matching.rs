@@ -28,13 +28,27 @@ pub fn run_match(
         println!("{}", serde_json::to_string_pretty(&resp)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("needs: {:?}  terms: {:?}  profile: {}", resp.needs_text, resp.query_terms, resp.profile);
-    let weights: Vec<String> = resp.gaps_used.iter().take(8).map(|w| format!("{} {:.2}", w.code, w.weight)).collect();
+    println!(
+        "needs: {:?}  terms: {:?}  profile: {}",
+        resp.needs_text, resp.query_terms, resp.profile
+    );
+    let weights: Vec<String> = resp
+        .gaps_used
+        .iter()
+        .take(8)
+        .map(|w| format!("{} {:.2}", w.code, w.weight))
+        .collect();
     println!("top KPI weights: {}", weights.join(", "));
     for r in &resp.results {
         let e = r.explanation.as_ref();
         let kpis: Vec<String> = e
-            .map(|e| e.kpis.iter().take(3).map(|k| format!("{}({:?}) {:.3}", k.code, k.provenance, k.contribution)).collect())
+            .map(|e| {
+                e.kpis
+                    .iter()
+                    .take(3)
+                    .map(|k| format!("{}({:?}) {:.3}", k.code, k.provenance, k.contribution))
+                    .collect()
+            })
             .unwrap_or_default();
         println!(
             "{:>3}. {:.3} [text {:.3} kpi {:.3}] {} — {}  {}",

@@ -1,7 +1,10 @@
 //! One function per subcommand.
 
 mod bundle;
+mod eval;
 mod matching;
+pub mod svg;
+mod tune;
 
 use std::process::ExitCode;
 
@@ -15,10 +18,49 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bundle { action } => bundle::run(&cli.bundle, action),
-        Command::Match { city, needs, limit, profile, diversity, json } => {
+        Command::Match {
+            city,
+            needs,
+            limit,
+            profile,
+            diversity,
+            json,
+        } => {
             let engine = load_engine(&cli.bundle)?;
             matching::run_match(&engine, city, needs, limit, profile, diversity, json)
         }
+        Command::Eval {
+            topics,
+            qrels,
+            profiles,
+            split,
+            metrics,
+            depth,
+            run_out,
+            json,
+            svg,
+        } => {
+            let args = eval::EvalArgs {
+                topics,
+                qrels,
+                profiles,
+                split,
+                metrics,
+                depth,
+                run_out,
+                json,
+                svg,
+            };
+            eval::run(&cli.bundle, args)
+        }
+        Command::Tune {
+            from,
+            name,
+            metric,
+            rounds,
+            folds,
+            out,
+        } => tune::run(&cli.bundle, from, name, &metric, rounds, folds, out),
         Command::Gaps { city, json } => {
             let engine = load_engine(&cli.bundle)?;
             matching::run_gaps(&engine, &city, json)
@@ -28,16 +70,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Loads the bundle and builds an in-memory engine from it.
 pub fn load_engine(bundle: &std::path::Path) -> anyhow::Result<Engine> {
-    let b = Bundle::load(bundle).map_err(report).with_context(|| format!("loading the data bundle {}", bundle.display()))?;
+    let b = Bundle::load(bundle)
+        .map_err(report)
+        .with_context(|| format!("loading the data bundle {}", bundle.display()))?;
     Engine::from_bundle(&b).context("building the engine from the bundle")
 }
 
 /// Expands a data error into one line per problem.
 pub fn report(e: kpimatch_engine::Error) -> anyhow::Error {
     match e {
-        kpimatch_engine::Error::InvalidData { source_name, problems } => {
+        kpimatch_engine::Error::InvalidData {
+            source_name,
+            problems,
+        } => {
             let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-            anyhow::anyhow!("{} problem(s) in {source_name}:\n{}", problems.len(), lines.join("\n"))
+            anyhow::anyhow!(
+                "{} problem(s) in {source_name}:\n{}",
+                problems.len(),
+                lines.join("\n")
+            )
         }
         other => other.into(),
     }

@@ -1,0 +1,189 @@
+//! Running judged topics through the engine and comparing ranking profiles.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::{evaluate, EvalOptions, Measure, Qrels, Report, Run};
+use crate::bundle::{Judgment, Split, Topic};
+use crate::{Engine, Result};
+
+/// Which topics to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicSelection {
+    /// Every topic.
+    All,
+    /// Only one split.
+    Only(Split),
+}
+
+impl TopicSelection {
+    /// Whether a topic is selected.
+    pub fn accepts(self, t: &Topic) -> bool {
+        match self {
+            TopicSelection::All => true,
+            TopicSelection::Only(s) => t.split == s,
+        }
+    }
+}
+
+/// Qrels from the bundle's judgments.
+pub fn qrels_from(judgments: &[Judgment]) -> Qrels {
+    let mut q = Qrels::new();
+    for j in judgments {
+        q.insert(j.topic.clone(), j.doc.clone(), j.grade);
+    }
+    q
+}
+
+/// Ranks every topic with a profile and returns the run (top `depth` per topic).
+pub fn run_topics(
+    engine: &Engine,
+    topics: &[Topic],
+    profile: Option<&str>,
+    depth: usize,
+    tag: &str,
+) -> Result<Run> {
+    let mut run = Run::new();
+    for t in topics {
+        let resp =
+            engine.match_solutions(&t.request(depth.min(crate::limits::MAX_LIMIT), profile))?;
+        run.add_scored(
+            t.id.clone(),
+            resp.results
+                .into_iter()
+                .map(|r| (r.solution_id, f64::from(r.score))),
+            tag,
+        );
+    }
+    Ok(run)
+}
+
+/// Evaluates runs of several profiles on the same topics.
+pub fn evaluate_profiles(
+    engine: &Engine,
+    topics: &[Topic],
+    qrels: &Qrels,
+    profiles: &[String],
+    depth: usize,
+) -> Result<Vec<(String, Run, Report)>> {
+    let options = EvalOptions::default().with_average_complete(true);
+    let mut restricted = Qrels::new();
+    for t in topics {
+        if let Some(docs) = qrels.topic(&t.id) {
+            for (d, g) in docs {
+                restricted.insert(t.id.clone(), d.clone(), *g);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in profiles {
+        let run = run_topics(engine, topics, Some(p), depth, p)?;
+        let report = evaluate(&restricted, &run, &options);
+        out.push((p.clone(), run, report));
+    }
+    Ok(out)
+}
+
+/// The comparison of two profiles on one measure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Baseline profile.
+    pub baseline: String,
+    /// Compared profile.
+    pub candidate: String,
+    /// Measure name.
+    pub measure: String,
+    /// Mean of the baseline.
+    pub baseline_mean: f64,
+    /// Mean of the candidate.
+    pub candidate_mean: f64,
+    /// Per-topic candidate − baseline.
+    pub deltas: BTreeMap<String, f64>,
+    /// Topics where the candidate is better.
+    pub wins: usize,
+    /// Topics where it is worse.
+    pub losses: usize,
+    /// Topics where they tie (|Δ| < 1e-9).
+    pub ties: usize,
+    /// Two-sided p-value of a paired randomisation test (sign flips of the deltas).
+    pub p_value: f64,
+}
+
+/// Compares two reports topic by topic on a measure, with a paired randomisation test of
+/// `permutations` random sign flips (seeded, so the p-value is reproducible).
+pub fn compare(
+    baseline: (&str, &Report),
+    candidate: (&str, &Report),
+    measure: Measure,
+    permutations: usize,
+) -> Comparison {
+    let topics: Vec<&String> = baseline
+        .1
+        .per_topic
+        .keys()
+        .filter(|t| candidate.1.per_topic.contains_key(*t))
+        .collect();
+    let mut deltas = BTreeMap::new();
+    for t in &topics {
+        let a = baseline.1.topic_value(t, measure).unwrap_or(0.0);
+        let b = candidate.1.topic_value(t, measure).unwrap_or(0.0);
+        deltas.insert((*t).clone(), b - a);
+    }
+    let d: Vec<f64> = deltas.values().copied().collect();
+    let wins = d.iter().filter(|x| **x > 1e-9).count();
+    let losses = d.iter().filter(|x| **x < -1e-9).count();
+    let ties = d.len() - wins - losses;
+    Comparison {
+        baseline: baseline.0.to_string(),
+        candidate: candidate.0.to_string(),
+        measure: measure.name(),
+        baseline_mean: baseline.1.mean(measure).unwrap_or(0.0),
+        candidate_mean: candidate.1.mean(measure).unwrap_or(0.0),
+        p_value: randomisation_p_value(&d, permutations, 42),
+        deltas,
+        wins,
+        losses,
+        ties,
+    }
+}
+
+/// Two-sided p-value of the paired randomisation (sign-flip) test of mean(deltas) = 0:
+/// the share of random sign assignments whose |mean| is at least the observed |mean|
+/// (with the observed assignment counted, so p > 0).
+pub fn randomisation_p_value(deltas: &[f64], permutations: usize, seed: u64) -> f64 {
+    if deltas.is_empty() {
+        return 1.0;
+    }
+    let observed = deltas.iter().sum::<f64>().abs();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut extreme = 1usize;
+    for _ in 0..permutations {
+        let s: f64 = deltas
+            .iter()
+            .map(|d| if rng.random_bool(0.5) { *d } else { -*d })
+            .sum();
+        if s.abs() >= observed - 1e-12 {
+            extreme += 1;
+        }
+    }
+    extreme as f64 / (permutations + 1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn randomisation_test_on_known_cases() {
+        // All deltas equal and positive: only the all-positive and all-negative flips are as
+        // extreme, so p ≈ 2 / 2^n (n = 10 → 0.00195).
+        let p = randomisation_p_value(&[0.1; 10], 20_000, 7);
+        assert!((p - 2.0 / 1024.0).abs() < 0.002, "{p}");
+        // Symmetric deltas: the mean is 0, every flip is as extreme → p = 1.
+        assert_eq!(randomisation_p_value(&[0.2, -0.2, 0.1, -0.1], 999, 7), 1.0);
+        assert_eq!(randomisation_p_value(&[], 10, 7), 1.0);
+    }
+}

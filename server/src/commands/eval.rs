@@ -1,0 +1,157 @@
+//! `kpimatch eval`: ranking quality of profiles on judged topics, with trec_eval's measures.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use kpimatch_engine::bundle::{Bundle, Split, Topic};
+use kpimatch_engine::eval::{
+    compare, evaluate_profiles, qrels_from, Measure, Qrels, Report, TopicSelection,
+};
+use kpimatch_engine::Engine;
+
+use super::report;
+
+pub struct EvalArgs {
+    pub topics: Option<PathBuf>,
+    pub qrels: Option<PathBuf>,
+    pub profiles: Vec<String>,
+    pub split: String,
+    pub metrics: String,
+    pub depth: usize,
+    pub run_out: Option<PathBuf>,
+    pub json: bool,
+    pub svg: Option<PathBuf>,
+}
+
+pub fn parse_measures(list: &str) -> anyhow::Result<Vec<Measure>> {
+    list.split(',')
+        .map(|m| {
+            m.trim()
+                .parse::<Measure>()
+                .map_err(|e| anyhow::anyhow!("unknown measure '{}': {e}", m.trim()))
+        })
+        .collect()
+}
+
+pub fn selection(split: &str) -> anyhow::Result<TopicSelection> {
+    Ok(match split {
+        "all" => TopicSelection::All,
+        "train" => TopicSelection::Only(Split::Train),
+        "heldout" => TopicSelection::Only(Split::Heldout),
+        other => bail!("--split must be all, train or heldout, not '{other}'"),
+    })
+}
+
+pub fn read_topics(path: &std::path::Path) -> anyhow::Result<Vec<Topic>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: invalid topic", path.display(), i + 1))
+        })
+        .collect()
+}
+
+pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode> {
+    let bundle = Bundle::load(bundle_dir).map_err(report)?;
+    let engine = Engine::from_bundle(&bundle)?;
+    let measures = parse_measures(&a.metrics)?;
+    let sel = selection(&a.split)?;
+    let topics: Vec<Topic> = match &a.topics {
+        Some(p) => read_topics(p)?,
+        None => bundle.topics.clone(),
+    }
+    .into_iter()
+    .filter(|t| sel.accepts(t))
+    .collect();
+    let qrels = match &a.qrels {
+        Some(p) => Qrels::read_file(p).map_err(report)?,
+        None => qrels_from(&bundle.judgments),
+    };
+    let profiles = if a.profiles.is_empty() {
+        vec![
+            "text-only".to_string(),
+            "kpi-only".to_string(),
+            engine.profiles().default_name().to_string(),
+        ]
+    } else {
+        a.profiles.clone()
+    };
+    let results = evaluate_profiles(&engine, &topics, &qrels, &profiles, a.depth)?;
+    if let Some(dir) = &a.run_out {
+        std::fs::create_dir_all(dir)?;
+        for (name, run, _) in &results {
+            let path = dir.join(format!("{name}.run"));
+            run.write_file(&path).map_err(report)?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    let reports: Vec<(&str, &Report)> = results.iter().map(|(n, _, r)| (n.as_str(), r)).collect();
+    let comparisons: Vec<_> = reports
+        .iter()
+        .skip(1)
+        .flat_map(|c| measures.iter().map(move |m| (c, *m)))
+        .map(|(c, m)| compare(reports[0], *c, m, 10_000))
+        .collect();
+    if let Some(path) = &a.svg {
+        let key = measures.first().copied().unwrap_or(Measure::NdcgCut(10));
+        let chart = super::svg::per_topic_chart(&reports, key);
+        std::fs::write(path, chart).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if a.json {
+        let table: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|(n, r)| {
+                let means: serde_json::Map<String, serde_json::Value> = measures
+                    .iter()
+                    .map(|m| (m.name(), serde_json::json!(r.mean(*m).unwrap_or(0.0))))
+                    .collect();
+                serde_json::json!({"profile": n, "topics": r.num_topics(), "means": means})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"profiles": table, "comparisons": comparisons})
+            )?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("topics: {} ({}), depth {}", topics.len(), a.split, a.depth);
+    print!("{:<16}", "profile");
+    for m in &measures {
+        print!(" {:>12}", m.name());
+    }
+    println!();
+    for (n, r) in &reports {
+        print!("{n:<16}");
+        for m in &measures {
+            print!(" {:>12.4}", r.mean(*m).unwrap_or(0.0));
+        }
+        println!();
+    }
+    if !comparisons.is_empty() {
+        println!(
+            "\nvs {} (paired randomisation test, 10 000 sign flips):",
+            reports[0].0
+        );
+        for c in &comparisons {
+            println!(
+                "  {:<14} {:<12} {:+.4}  W/L/T {}/{}/{}  p = {:.4}",
+                c.candidate,
+                c.measure,
+                c.candidate_mean - c.baseline_mean,
+                c.wins,
+                c.losses,
+                c.ties,
+                c.p_value
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
