@@ -9,9 +9,7 @@ use crate::city::{City, GapAnalysis};
 use crate::index::{english, KpiLists, SolutionTable, StoredSolution, TextIndex};
 use crate::kpi::Catalogue;
 use crate::limits;
-use crate::ranking::{
-    plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker,
-};
+use crate::ranking::{plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker};
 use crate::solution::{KpiProfile, Solution};
 use crate::vocab::{self, KpiMapper, Vocabulary};
 use crate::{Error, Result};
@@ -47,19 +45,13 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine")
-            .field("stats", &self.stats())
-            .finish()
+        f.debug_struct("Engine").field("stats", &self.stats()).finish()
     }
 }
 
 impl Engine {
     /// An empty engine with an in-memory text index.
-    pub fn new(
-        catalogue: Catalogue,
-        vocabulary: Vocabulary,
-        profiles: ProfileSet,
-    ) -> Result<Engine> {
+    pub fn new(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet) -> Result<Engine> {
         Self::with_text_index(catalogue, vocabulary, profiles, TextIndex::create_in_ram()?)
     }
 
@@ -105,11 +97,7 @@ impl Engine {
             profiles.push(crate::ranking::RankingProfile::default());
         }
         let profiles = ProfileSet::new(profiles, "default")?;
-        let mut engine = Engine::new(
-            bundle.catalogue.clone(),
-            bundle.vocabulary.clone(),
-            profiles,
-        )?;
+        let mut engine = Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles)?;
         engine.upsert_solutions(bundle.solutions.clone())?;
         for c in &bundle.cities {
             engine.upsert_city(c.clone())?;
@@ -120,6 +108,16 @@ impl Engine {
     /// The KPI catalogue.
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue
+    }
+
+    /// The catalogue, shared.
+    pub fn shared_catalogue(&self) -> Arc<Catalogue> {
+        Arc::clone(&self.catalogue)
+    }
+
+    /// Solutions addressing a KPI: (declared, inferred).
+    pub fn kpi_solution_counts(&self, kpi: crate::kpi::KpiId) -> (usize, usize) {
+        self.lists.count(kpi)
     }
 
     /// The compiled vocabulary.
@@ -152,33 +150,19 @@ impl Engine {
         EngineStats {
             kpis: self.catalogue.len(),
             solutions: self.table.len(),
-            solutions_declared: self
-                .table
-                .iter()
-                .filter(|(_, s)| !s.solution.kpis.is_empty())
-                .count(),
+            solutions_declared: self.table.iter().filter(|(_, s)| !s.solution.kpis.is_empty()).count(),
             cities: self.cities.len(),
         }
     }
 
     /// The KPI profile kpimatch would use for a solution (declared, or inferred from its text).
     pub fn profile_for(&self, solution: &Solution) -> KpiProfile {
-        vocab::profile_for(
-            solution,
-            &self.mapper,
-            &mut english(),
-            self.vocabulary.inference(),
-        )
+        vocab::profile_for(solution, &self.mapper, &mut english(), self.vocabulary.inference())
     }
 
     /// The profile inferred from a solution's text alone, ignoring declared impacts.
     pub fn infer_profile(&self, solution: &Solution) -> KpiProfile {
-        vocab::infer(
-            solution,
-            &self.mapper,
-            &mut english(),
-            self.vocabulary.inference(),
-        )
+        vocab::infer(solution, &self.mapper, &mut english(), self.vocabulary.inference())
     }
 
     /// Validates, indexes and stores solutions (insert or replace), committing once.
@@ -186,20 +170,17 @@ impl Engine {
     pub fn upsert_solutions(&mut self, solutions: Vec<Solution>) -> Result<()> {
         for (i, s) in solutions.iter().enumerate() {
             s.validate(&self.catalogue).map_err(|e| match e {
-                Error::InvalidField { field, message } if solutions.len() > 1 => {
-                    Error::InvalidField {
-                        field: format!("[{i}].{field}"),
-                        message,
-                    }
-                }
+                Error::InvalidField { field, message } if solutions.len() > 1 => Error::InvalidField {
+                    field: format!("[{i}].{field}"),
+                    message,
+                },
                 other => other,
             })?;
         }
         let mut analyzer = english();
         let fresh = self.table.is_empty();
         for s in solutions {
-            let profile =
-                vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
+            let profile = vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
             let ord = self.table.ord_for_insert(&s.id);
             self.text.upsert(ord, &s)?;
             let (ord, old) = self.table.upsert(Arc::new(s), profile);
@@ -213,10 +194,7 @@ impl Engine {
             }
         }
         if fresh {
-            self.lists = KpiLists::build(
-                self.catalogue.len(),
-                self.table.iter().map(|(o, s)| (o, &s.profile)),
-            );
+            self.lists = KpiLists::build(self.catalogue.len(), self.table.iter().map(|(o, s)| (o, &s.profile)));
         }
         self.text.commit(None)?;
         Ok(())
@@ -286,14 +264,7 @@ impl Engine {
     pub fn plan(&self, req: &MatchRequest) -> Result<QueryPlan> {
         let profile = self.profiles.get(req.profile.as_deref())?;
         let city = plan::resolve_city(&req.city, |id| self.city(id), &self.catalogue)?;
-        QueryPlan::build(
-            req,
-            city,
-            profile,
-            &self.catalogue,
-            &self.vocabulary,
-            &self.mapper,
-        )
+        QueryPlan::build(req, city, profile, &self.catalogue, &self.vocabulary, &self.mapper)
     }
 
     /// Ranks solutions for a request.
@@ -301,21 +272,13 @@ impl Engine {
         if req.limit > limits::MAX_LIMIT {
             return Err(Error::invalid(
                 "limit",
-                format!(
-                    "{} is above the maximum of {}",
-                    req.limit,
-                    limits::MAX_LIMIT
-                ),
+                format!("{} is above the maximum of {}", req.limit, limits::MAX_LIMIT),
             ));
         }
         if req.offset > limits::MAX_OFFSET {
             return Err(Error::invalid(
                 "offset",
-                format!(
-                    "{} is above the maximum of {}",
-                    req.offset,
-                    limits::MAX_OFFSET
-                ),
+                format!("{} is above the maximum of {}", req.offset, limits::MAX_OFFSET),
             ));
         }
         if !(req.diversity.is_finite() && (0.0..=1.0).contains(&req.diversity)) {
@@ -337,11 +300,7 @@ impl Engine {
             filters: &filters,
         };
         let need = req.offset + req.limit;
-        let pool = if req.diversity > 0.0 {
-            need.max(10) * 3
-        } else {
-            need
-        };
+        let pool = if req.diversity > 0.0 { need.max(10) * 3 } else { need };
         let top = ranker.top(pool)?;
         let ranked = ranker.diversify(top, req.diversity, need);
         let results = ranked

@@ -101,9 +101,7 @@ impl Error {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::UnknownKpi(_) | Error::MalformedKpiCode(_) | Error::InvalidField { .. } => {
-                ErrorKind::InvalidInput
-            }
+            Error::UnknownKpi(_) | Error::MalformedKpiCode(_) | Error::InvalidField { .. } => ErrorKind::InvalidInput,
             Error::InvalidData { .. } => ErrorKind::InvalidInput,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,

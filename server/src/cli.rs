@@ -9,22 +9,86 @@ use clap::{Parser, Subcommand};
 #[command(name = "kpimatch", version, about)]
 pub struct Cli {
     /// The data bundle (KPI catalogue, vocabulary, profiles, seed data).
-    #[arg(
-        long,
-        global = true,
-        env = "KPIMATCH_BUNDLE",
-        default_value = "index-data"
-    )]
+    #[arg(long, global = true, env = "KPIMATCH_BUNDLE", default_value = "index-data")]
     pub bundle: PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Where the service keeps its data, shared by `serve`, `match`, `gaps` and `import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataArgs {
+    /// Directory of the database (created when missing).
+    #[arg(long, env = "KPIMATCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Optional TOML config file (unknown keys are errors).
+    #[arg(long, env = "KPIMATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Do not seed an empty data directory from the bundle.
+    #[arg(long, env = "KPIMATCH_NO_SEED")]
+    pub no_seed: bool,
+}
+
+/// Settings of `serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, env = "KPIMATCH_BIND")]
+    pub bind: Option<String>,
+    /// Largest JSON body, bytes (default 1 MiB).
+    #[arg(long, env = "KPIMATCH_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Largest bulk-import body, bytes (default 64 MiB).
+    #[arg(long, env = "KPIMATCH_MAX_BULK_BYTES")]
+    pub max_bulk_bytes: Option<usize>,
+    /// Entries per cache (default 10 000).
+    #[arg(long, env = "KPIMATCH_CACHE_ENTRIES")]
+    pub cache_entries: Option<u64>,
+    /// Ranking requests processed at once (default: CPUs).
+    #[arg(long, env = "KPIMATCH_MATCH_CONCURRENCY")]
+    pub match_concurrency: Option<usize>,
+    /// Wait for a free ranking worker before answering 503, ms (default 2000).
+    #[arg(long, env = "KPIMATCH_QUEUE_TIMEOUT_MS")]
+    pub queue_timeout_ms: Option<u64>,
+    /// HTTP worker threads (default: CPUs).
+    #[arg(long, env = "KPIMATCH_HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
+    /// Log format: text or json.
+    #[arg(long, env = "KPIMATCH_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// What `import` loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    /// Solutions (each with an `id`).
+    Solutions,
+    /// Cities (each with an `id`).
+    Cities,
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Rank solutions for a city of the bundle.
+    /// Run the service (seeds an empty data directory from the bundle).
+    Serve(ServeArgs),
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+    /// Import solutions or cities from a JSON array or NDJSON file into the data directory.
+    Import {
+        /// solutions or cities.
+        kind: ImportKind,
+        /// The file (`-` for standard input).
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Rank solutions for a city (on the data directory, as the service would).
     Match {
+        #[command(flatten)]
+        data: DataArgs,
         /// City id.
         #[arg(long)]
         city: Option<String>,
@@ -44,8 +108,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show a city's gap analysis.
+    /// Show a city's gap analysis (on the data directory).
     Gaps {
+        #[command(flatten)]
+        data: DataArgs,
         /// City id.
         #[arg(long)]
         city: String,

@@ -44,18 +44,46 @@ impl Code {
     /// (code, status, title) — the error table.
     pub fn spec(self) -> (&'static str, StatusCode, &'static str) {
         match self {
-            Code::InvalidJson => ("invalid_json", StatusCode::BAD_REQUEST, "The request body is not valid JSON for this operation"),
-            Code::InvalidField => ("invalid_field", StatusCode::UNPROCESSABLE_ENTITY, "A field has an invalid value"),
+            Code::InvalidJson => (
+                "invalid_json",
+                StatusCode::BAD_REQUEST,
+                "The request body is not valid JSON for this operation",
+            ),
+            Code::InvalidField => (
+                "invalid_field",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "A field has an invalid value",
+            ),
             Code::UnknownKpi => ("unknown_kpi", StatusCode::UNPROCESSABLE_ENTITY, "Unknown KPI code"),
             Code::InvalidQuery => ("invalid_query", StatusCode::BAD_REQUEST, "A query parameter is invalid"),
             Code::InvalidPath => ("invalid_path", StatusCode::BAD_REQUEST, "A path parameter is invalid"),
             Code::NotFound => ("not_found", StatusCode::NOT_FOUND, "Not found"),
             Code::Conflict => ("conflict", StatusCode::CONFLICT, "Conflict"),
-            Code::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large"),
-            Code::UnsupportedMediaType => ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported content type"),
-            Code::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
-            Code::Overloaded => ("overloaded", StatusCode::SERVICE_UNAVAILABLE, "The server is overloaded"),
-            Code::StorageUnavailable => ("storage_unavailable", StatusCode::SERVICE_UNAVAILABLE, "Storage is unavailable"),
+            Code::PayloadTooLarge => (
+                "payload_too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large",
+            ),
+            Code::UnsupportedMediaType => (
+                "unsupported_media_type",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported content type",
+            ),
+            Code::MethodNotAllowed => (
+                "method_not_allowed",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+            ),
+            Code::Overloaded => (
+                "overloaded",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is overloaded",
+            ),
+            Code::StorageUnavailable => (
+                "storage_unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Storage is unavailable",
+            ),
             Code::NotReady => ("not_ready", StatusCode::SERVICE_UNAVAILABLE, "The service is starting"),
             Code::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
         }
@@ -105,7 +133,12 @@ pub struct ApiError {
 impl ApiError {
     /// An error of a kind with a detail sentence.
     pub fn new(code: Code, detail: impl Into<String>) -> ApiError {
-        ApiError { code, detail: detail.into(), field: None, retry_after: None }
+        ApiError {
+            code,
+            detail: detail.into(),
+            field: None,
+            retry_after: None,
+        }
     }
 
     /// Names the field to blame.
@@ -192,15 +225,28 @@ impl From<EngineError> for ApiError {
         if code == Code::Internal {
             tracing::error!(error = %e, "internal engine error");
         }
-        let detail = if code == Code::Internal { "An internal error occurred; it has been logged.".to_string() } else { e.to_string() };
-        ApiError { code, detail, field, retry_after: (code == Code::StorageUnavailable).then_some(5) }
+        let detail = if code == Code::Internal {
+            "An internal error occurred; it has been logged.".to_string()
+        } else {
+            e.to_string()
+        };
+        ApiError {
+            code,
+            detail,
+            field,
+            retry_after: (code == Code::StorageUnavailable).then_some(5),
+        }
     }
 }
 
 impl From<crate::storage::StoreError> for ApiError {
     fn from(e: crate::storage::StoreError) -> ApiError {
         tracing::error!(error = %e, "storage error");
-        ApiError::new(Code::StorageUnavailable, "Storage is unavailable; the write was not acknowledged. Retry later.").retry_after(5)
+        ApiError::new(
+            Code::StorageUnavailable,
+            "Storage is unavailable; the write was not acknowledged. Retry later.",
+        )
+        .retry_after(5)
     }
 }
 

@@ -1,11 +1,8 @@
 //! `kpimatch`: the service and its command-line tools. See `kpimatch --help`.
 
-mod cli;
-mod commands;
-
 fn main() -> std::process::ExitCode {
-    let cli = <cli::Cli as clap::Parser>::parse();
-    match commands::run(cli) {
+    let cli = <kpimatch_server::cli::Cli as clap::Parser>::parse();
+    match kpimatch_server::commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -74,11 +74,7 @@ fn read_jsonl<T: DeserializeOwned>(path: &Path, problems: &mut Problems) -> Vec<
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         if line.trim().is_empty() {
-            problems.add(
-                path,
-                Some(n),
-                "blank line (JSON Lines files have one object per line)",
-            );
+            problems.add(path, Some(n), "blank line (JSON Lines files have one object per line)");
             continue;
         }
         match serde_json::from_str::<T>(line) {
@@ -112,10 +108,7 @@ impl Bundle {
                         p.add(
                             &manifest_path,
                             None,
-                            format!(
-                                "format_version {} is not supported (expected 1)",
-                                m.format_version
-                            ),
+                            format!("format_version {} is not supported (expected 1)", m.format_version),
                         );
                     }
                     Some(m)
@@ -126,11 +119,7 @@ impl Bundle {
                 }
             },
             Err(e) => {
-                p.add(
-                    &manifest_path,
-                    None,
-                    format!("cannot read the manifest: {e}"),
-                );
+                p.add(&manifest_path, None, format!("cannot read the manifest: {e}"));
                 None
             }
         };
@@ -151,10 +140,7 @@ impl Bundle {
                 p.add(
                     &kpis_path,
                     Some(*line),
-                    format!(
-                        "KPI '{}' has target {}; targets must be positive",
-                        k.code, k.target
-                    ),
+                    format!("KPI '{}' has target {}; targets must be positive", k.code, k.target),
                 );
             }
         }
@@ -208,11 +194,7 @@ impl Bundle {
                 .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
                 .collect(),
             Err(e) => {
-                p.add(
-                    &sol_dir,
-                    None,
-                    format!("cannot read the solutions directory: {e}"),
-                );
+                p.add(&sol_dir, None, format!("cannot read the solutions directory: {e}"));
                 Vec::new()
             }
         };
@@ -220,21 +202,13 @@ impl Bundle {
         for f in &files {
             for (line, s) in read_jsonl::<Solution>(f, &mut p) {
                 for e in s.problems(&catalogue) {
-                    p.add(
-                        f,
-                        Some(line),
-                        format!("solution '{}': {}", s.id, field_message(&e)),
-                    );
+                    p.add(f, Some(line), format!("solution '{}': {}", s.id, field_message(&e)));
                 }
                 if let Some((ff, fl)) = solution_at.get(&s.id) {
                     p.add(
                         f,
                         Some(line),
-                        format!(
-                            "duplicate solution id '{}' (first at {}:{fl})",
-                            s.id,
-                            ff.display()
-                        ),
+                        format!("duplicate solution id '{}' (first at {}:{fl})", s.id, ff.display()),
                     );
                     continue;
                 }
@@ -308,8 +282,7 @@ impl Bundle {
         let qrels_path = root.join("topics/qrels.txt");
         let mut judgments = Vec::new();
         if qrels_path.exists() {
-            let text =
-                std::fs::read_to_string(&qrels_path).map_err(|e| Error::io(&qrels_path, e))?;
+            let text = std::fs::read_to_string(&qrels_path).map_err(|e| Error::io(&qrels_path, e))?;
             let mut seen = HashMap::new();
             for (i, line) in text.lines().enumerate() {
                 let n = i + 1;
@@ -318,50 +291,28 @@ impl Bundle {
                     p.add(
                         &qrels_path,
                         Some(n),
-                        format!(
-                            "expected 'topic iter doc grade', found {} fields",
-                            parts.len()
-                        ),
+                        format!("expected 'topic iter doc grade', found {} fields", parts.len()),
                     );
                     continue;
                 }
                 let Ok(grade) = parts[3].parse::<i32>() else {
-                    p.add(
-                        &qrels_path,
-                        Some(n),
-                        format!("grade '{}' is not an integer", parts[3]),
-                    );
+                    p.add(&qrels_path, Some(n), format!("grade '{}' is not an integer", parts[3]));
                     continue;
                 };
                 if !(0..=2).contains(&grade) {
-                    p.add(
-                        &qrels_path,
-                        Some(n),
-                        format!("grade {grade} is outside 0–2"),
-                    );
+                    p.add(&qrels_path, Some(n), format!("grade {grade} is outside 0–2"));
                 }
                 if !topic_line.contains_key(parts[0]) {
-                    p.add(
-                        &qrels_path,
-                        Some(n),
-                        format!("unknown topic '{}'", parts[0]),
-                    );
+                    p.add(&qrels_path, Some(n), format!("unknown topic '{}'", parts[0]));
                 }
                 if !solution_at.contains_key(parts[2]) {
-                    p.add(
-                        &qrels_path,
-                        Some(n),
-                        format!("unknown solution '{}'", parts[2]),
-                    );
+                    p.add(&qrels_path, Some(n), format!("unknown solution '{}'", parts[2]));
                 }
                 if let Some(first) = seen.insert((parts[0].to_string(), parts[2].to_string()), n) {
                     p.add(
                         &qrels_path,
                         Some(n),
-                        format!(
-                            "'{} {}' is judged twice (first on line {first})",
-                            parts[0], parts[2]
-                        ),
+                        format!("'{} {}' is judged twice (first on line {first})", parts[0], parts[2]),
                     );
                 }
                 judgments.push(Judgment {
@@ -412,11 +363,7 @@ impl Bundle {
             let files = Manifest::data_files(&root)?;
             for f in &files {
                 match m.files.get(f) {
-                    None => p.add(
-                        &manifest_path,
-                        None,
-                        format!("data file '{f}' is not listed"),
-                    ),
+                    None => p.add(&manifest_path, None, format!("data file '{f}' is not listed")),
                     Some(sum) => {
                         let actual = Manifest::checksum(&root.join(f))?;
                         if &actual != sum {
@@ -427,11 +374,7 @@ impl Bundle {
             }
             for f in m.files.keys() {
                 if !files.contains(f) {
-                    p.add(
-                        &manifest_path,
-                        None,
-                        format!("listed file '{f}' is missing"),
-                    );
+                    p.add(&manifest_path, None, format!("listed file '{f}' is missing"));
                 }
             }
         }

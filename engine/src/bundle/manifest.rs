@@ -77,10 +77,7 @@ impl Manifest {
     /// SHA-256 of a file, lower-case hex.
     pub fn checksum(path: &Path) -> Result<String> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Ok(Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+        Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
     }
 
     /// Writes `manifest.json` for a bundle with the given counts.
@@ -95,8 +92,7 @@ impl Manifest {
             files,
         };
         let path = root.join(MANIFEST_FILE);
-        let mut text =
-            serde_json::to_string_pretty(&m).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut text = serde_json::to_string_pretty(&m).map_err(|e| Error::Internal(e.to_string()))?;
         text.push('\n');
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
         Ok(m)

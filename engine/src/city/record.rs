@@ -68,11 +68,7 @@ impl City {
         if self.needs.len() > limits::MAX_NEEDS {
             out.push(Error::invalid(
                 "needs",
-                format!(
-                    "has {} items; the limit is {}",
-                    self.needs.len(),
-                    limits::MAX_NEEDS
-                ),
+                format!("has {} items; the limit is {}", self.needs.len(), limits::MAX_NEEDS),
             ));
         }
         for (i, need) in self.needs.iter().enumerate() {
@@ -98,10 +94,7 @@ impl City {
             if catalogue.id_of(&o.kpi).is_none() {
                 out.push(Error::invalid(
                     format!("observations[{i}].kpi"),
-                    format!(
-                        "unknown KPI code '{}': it is not one of the U4SSC KPIs",
-                        o.kpi
-                    ),
+                    format!("unknown KPI code '{}': it is not one of the U4SSC KPIs", o.kpi),
                 ));
             }
             if !o.value.is_finite() {

@@ -39,22 +39,13 @@ pub fn qrels_from(judgments: &[Judgment]) -> Qrels {
 }
 
 /// Ranks every topic with a profile and returns the run (top `depth` per topic).
-pub fn run_topics(
-    engine: &Engine,
-    topics: &[Topic],
-    profile: Option<&str>,
-    depth: usize,
-    tag: &str,
-) -> Result<Run> {
+pub fn run_topics(engine: &Engine, topics: &[Topic], profile: Option<&str>, depth: usize, tag: &str) -> Result<Run> {
     let mut run = Run::new();
     for t in topics {
-        let resp =
-            engine.match_solutions(&t.request(depth.min(crate::limits::MAX_LIMIT), profile))?;
+        let resp = engine.match_solutions(&t.request(depth.min(crate::limits::MAX_LIMIT), profile))?;
         run.add_scored(
             t.id.clone(),
-            resp.results
-                .into_iter()
-                .map(|r| (r.solution_id, f64::from(r.score))),
+            resp.results.into_iter().map(|r| (r.solution_id, f64::from(r.score))),
             tag,
         );
     }
@@ -161,10 +152,7 @@ pub fn randomisation_p_value(deltas: &[f64], permutations: usize, seed: u64) -> 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut extreme = 1usize;
     for _ in 0..permutations {
-        let s: f64 = deltas
-            .iter()
-            .map(|d| if rng.random_bool(0.5) { *d } else { -*d })
-            .sum();
+        let s: f64 = deltas.iter().map(|d| if rng.random_bool(0.5) { *d } else { -*d }).sum();
         if s.abs() >= observed - 1e-12 {
             extreme += 1;
         }

@@ -393,14 +393,8 @@ fn evaluate_topic(
         .collect();
     let all_grades: Vec<i32> = judged.values().copied().collect();
 
-    let num_rel = judged
-        .values()
-        .filter(|&&g| g >= 0 && i64::from(g) >= level)
-        .count();
-    let num_nonrel = judged
-        .values()
-        .filter(|&&g| g >= 0 && i64::from(g) < level)
-        .count();
+    let num_rel = judged.values().filter(|&&g| g >= 0 && i64::from(g) >= level).count();
+    let num_nonrel = judged.values().filter(|&&g| g >= 0 && i64::from(g) < level).count();
     let num_rel_ret = rel_values.iter().filter(|&&v| v >= 0 && v >= level).count();
 
     measures
@@ -458,10 +452,7 @@ pub fn average_precision(ranked: &[bool], num_rel: usize) -> f64 {
 
 /// Reciprocal rank of the first relevant document (`recip_rank`); 0 if none is retrieved.
 pub fn reciprocal_rank(ranked: &[bool]) -> f64 {
-    ranked
-        .iter()
-        .position(|&r| r)
-        .map_or(0.0, |i| 1.0 / (i + 1) as f64)
+    ranked.iter().position(|&r| r).map_or(0.0, |i| 1.0 / (i + 1) as f64)
 }
 
 /// Precision at `k` (`P_k`): relevant documents in the top `k`, divided by `k` even when
@@ -551,11 +542,7 @@ pub fn dcg_at(ranked_grades: &[i32], k: usize) -> f64 {
 /// The DCG at `k` of the ideal ranking: every positive grade of the topic's judged
 /// documents (`all_judged_grades`, retrieved or not, any order), best first.
 pub fn ideal_dcg_at(all_judged_grades: &[i32], k: usize) -> f64 {
-    let mut ideal: Vec<i32> = all_judged_grades
-        .iter()
-        .copied()
-        .filter(|&g| g > 0)
-        .collect();
+    let mut ideal: Vec<i32> = all_judged_grades.iter().copied().filter(|&g| g > 0).collect();
     ideal.sort_unstable_by(|a, b| b.cmp(a));
     dcg_at(&ideal, k)
 }

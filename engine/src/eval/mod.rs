@@ -28,16 +28,15 @@ mod metrics;
 mod trec;
 
 pub use metrics::{
-    average_precision, bpref, dcg_at, evaluate, format_trec_eval_line, ideal_dcg_at, ndcg, ndcg_at,
-    precision_at, r_precision, recall_at, reciprocal_rank, success_at, EvalOptions, Judgment,
-    Measure, Report, DEFAULT_CUTOFFS, SUCCESS_CUTOFFS,
+    average_precision, bpref, dcg_at, evaluate, format_trec_eval_line, ideal_dcg_at, ndcg, ndcg_at, precision_at,
+    r_precision, recall_at, reciprocal_rank, success_at, EvalOptions, Judgment, Measure, Report, DEFAULT_CUTOFFS,
+    SUCCESS_CUTOFFS,
 };
 pub use trec::{trec_eval_order, trec_eval_ranking, Qrels, Run, RunEntry};
 
 mod harness;
 pub use harness::{
-    compare, evaluate_profiles, qrels_from, randomisation_p_value, run_topics, Comparison,
-    TopicSelection,
+    compare, evaluate_profiles, qrels_from, randomisation_p_value, run_topics, Comparison, TopicSelection,
 };
 
 mod tune;

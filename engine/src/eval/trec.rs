@@ -128,16 +128,8 @@ impl Qrels {
     }
 
     /// Sets the grade of `doc` for `topic`, returning the grade it replaces.
-    pub fn insert(
-        &mut self,
-        topic: impl Into<String>,
-        doc: impl Into<String>,
-        grade: i32,
-    ) -> Option<i32> {
-        self.topics
-            .entry(topic.into())
-            .or_default()
-            .insert(doc.into(), grade)
+    pub fn insert(&mut self, topic: impl Into<String>, doc: impl Into<String>, grade: i32) -> Option<i32> {
+        self.topics.entry(topic.into()).or_default().insert(doc.into(), grade)
     }
 
     /// The grade of `doc` for `topic`, if it is judged.
@@ -162,9 +154,9 @@ impl Qrels {
 
     /// The number of documents of `topic` whose grade is at least `relevance_level`.
     pub fn num_relevant(&self, topic: &str, relevance_level: i32) -> usize {
-        self.topics.get(topic).map_or(0, |docs| {
-            docs.values().filter(|&&g| g >= relevance_level).count()
-        })
+        self.topics
+            .get(topic)
+            .map_or(0, |docs| docs.values().filter(|&&g| g >= relevance_level).count())
     }
 
     /// Parses TREC qrels (`topic iter doc rel`, whitespace-separated, `iter` ignored).
@@ -239,10 +231,7 @@ impl Qrels {
                 continue;
             };
             if topic.is_empty() || doc.is_empty() {
-                problems.push(
-                    n,
-                    "the query id and the corpus id must not be empty".to_string(),
-                );
+                problems.push(n, "the query id and the corpus id must not be empty".to_string());
                 continue;
             }
             let Some(grade) = parse_beir_score(score) else {
@@ -254,8 +243,7 @@ impl Qrels {
         if !seen_header {
             problems.push(
                 1,
-                "the file is empty: expected the header 'query-id<TAB>corpus-id<TAB>score'"
-                    .to_string(),
+                "the file is empty: expected the header 'query-id<TAB>corpus-id<TAB>score'".to_string(),
             );
         }
         problems.finish()?;
@@ -268,8 +256,7 @@ impl Qrels {
         let first = numbered_lines(text)
             .map(|(_, line)| line)
             .find(|line| !is_blank_or_comment(line));
-        let is_beir = first
-            .is_some_and(|line| line.split('\t').next().map(str::trim) == Some(BEIR_HEADER[0]));
+        let is_beir = first.is_some_and(|line| line.split('\t').next().map(str::trim) == Some(BEIR_HEADER[0]));
         if is_beir {
             Self::parse_beir_tsv(text, source_name)
         } else {
@@ -296,9 +283,7 @@ impl Qrels {
         if let Some(first) = first_line.get(&key) {
             problems.push(
                 n,
-                format!(
-                    "document '{doc}' is judged twice for topic '{topic}' (first on line {first})"
-                ),
+                format!("document '{doc}' is judged twice for topic '{topic}' (first on line {first})"),
             );
             return;
         }
@@ -435,12 +420,7 @@ impl Run {
     /// Adds a scored list for `topic`, assigning ranks 1, 2, … in trec_eval order (score
     /// descending, then document id descending), so the written rank column agrees with the
     /// order trec_eval evaluates.
-    pub fn add_scored(
-        &mut self,
-        topic: impl Into<String>,
-        scored: impl IntoIterator<Item = (String, f64)>,
-        tag: &str,
-    ) {
+    pub fn add_scored(&mut self, topic: impl Into<String>, scored: impl IntoIterator<Item = (String, f64)>, tag: &str) {
         let mut entries: Vec<RunEntry> = scored
             .into_iter()
             .map(|(doc, score)| RunEntry::new(doc, score, 0, tag))
@@ -504,9 +484,7 @@ impl Run {
             if let Some(first) = first_line.get(&key) {
                 problems.push(
                     n,
-                    format!(
-                        "document '{doc}' is retrieved twice for topic '{topic}' (first on line {first})"
-                    ),
+                    format!("document '{doc}' is retrieved twice for topic '{topic}' (first on line {first})"),
                 );
                 continue;
             }
@@ -577,10 +555,7 @@ mod tests {
         assert_eq!(q.num_relevant("302", 1), 1);
         assert_eq!(q.num_relevant("302", 4), 0);
         let written = q.to_trec_string().expect("writes");
-        assert_eq!(
-            written,
-            "301 0 DOC-A 0\n301 0 DOC-B 1\n302 0 X -1\n302 0 Y 3\n"
-        );
+        assert_eq!(written, "301 0 DOC-A 0\n301 0 DOC-B 1\n302 0 X -1\n302 0 Y 3\n");
         assert_eq!(Qrels::parse_trec(&written, "w").expect("re-parses"), q);
         assert_eq!(Qrels::parse(&written, "w").expect("auto"), q);
     }
@@ -603,11 +578,7 @@ mod tests {
         let problems = problems_of(Qrels::parse_trec(text, "bad.qrels").unwrap_err());
         let lines: Vec<Option<usize>> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![Some(2), Some(3), Some(4)]);
-        assert!(
-            problems[0].message.contains("found 3"),
-            "{}",
-            problems[0].message
-        );
+        assert!(problems[0].message.contains("found 3"), "{}", problems[0].message);
         assert!(problems[1].message.contains("'x'"));
         assert!(problems[2].message.contains("first on line 1"));
         assert_eq!(problems[0].file, PathBuf::from("bad.qrels"));
@@ -633,10 +604,7 @@ mod tests {
                     # c\n302 Q0 D9 0 1e-3 other\n";
         let run = Run::parse(text, "r").expect("parses");
         assert_eq!(run.num_entries(), 3);
-        assert_eq!(
-            run.topics["301"][0],
-            RunEntry::new("D1", 2.129133, 1, "STD")
-        );
+        assert_eq!(run.topics["301"][0], RunEntry::new("D1", 2.129133, 1, "STD"));
         assert_eq!(run.topics["301"][1].score, -0.5);
         assert_eq!(run.topics["302"][0].score, 0.001);
         let written = run.to_trec_string().expect("writes");
@@ -692,10 +660,7 @@ mod tests {
             RunEntry::new("Z", -0.0, 5, "t"),
             RunEntry::new("Y", 0.0, 6, "t"),
         ];
-        let docs: Vec<&str> = trec_eval_ranking(&entries)
-            .iter()
-            .map(|e| e.doc.as_str())
-            .collect();
+        let docs: Vec<&str> = trec_eval_ranking(&entries).iter().map(|e| e.doc.as_str()).collect();
         // 'a' (0x61) > 'C' > 'B' byte-wise; -0.0 ties with 0.0, so 'Z' > 'Y' decides.
         assert_eq!(docs, vec!["A", "a", "C", "B", "Z", "Y"]);
     }
@@ -717,17 +682,10 @@ mod tests {
         let mut run = Run::new();
         run.add_scored(
             "q",
-            vec![
-                ("a".to_string(), 0.5),
-                ("b".to_string(), 0.9),
-                ("c".to_string(), 0.5),
-            ],
+            vec![("a".to_string(), 0.5), ("b".to_string(), 0.9), ("c".to_string(), 0.5)],
             "kpimatch",
         );
-        let got: Vec<(&str, usize)> = run.topics["q"]
-            .iter()
-            .map(|e| (e.doc.as_str(), e.rank))
-            .collect();
+        let got: Vec<(&str, usize)> = run.topics["q"].iter().map(|e| (e.doc.as_str(), e.rank)).collect();
         assert_eq!(got, vec![("b", 1), ("c", 2), ("a", 3)]);
         let ranked: Vec<&str> = run.ranked("q").iter().map(|e| e.doc.as_str()).collect();
         assert_eq!(ranked, vec!["b", "c", "a"]);

@@ -204,11 +204,7 @@ pub fn score_profile(
             }
         }
     }
-    let report = evaluate(
-        &q,
-        &run,
-        &EvalOptions::default().with_average_complete(true),
-    );
+    let report = evaluate(&q, &run, &EvalOptions::default().with_average_complete(true));
     Ok(report.mean(cfg.measure).unwrap_or(0.0))
 }
 
@@ -228,8 +224,7 @@ pub fn coordinate_ascent(
         let mut improved = false;
         for (name, get, set, grid) in parameters() {
             let current = get(&best);
-            let multiplicative =
-                grid.first() == Some(&0.0) && grid.contains(&0.25) && grid.contains(&3.0);
+            let multiplicative = grid.first() == Some(&0.0) && grid.contains(&0.25) && grid.contains(&3.0);
             let values: Vec<f64> = if multiplicative {
                 let base = if current == 0.0 { 0.5 } else { current };
                 grid.iter().map(|m| base * m).collect()
@@ -278,10 +273,8 @@ pub fn tune(
     let mut folds = Vec::new();
     if cfg.folds >= 2 && train.len() >= cfg.folds {
         for f in 0..cfg.folds {
-            let (val, fit): (Vec<(usize, &Topic)>, Vec<(usize, &Topic)>) = train
-                .iter()
-                .enumerate()
-                .partition(|(i, _)| i % cfg.folds == f);
+            let (val, fit): (Vec<(usize, &Topic)>, Vec<(usize, &Topic)>) =
+                train.iter().enumerate().partition(|(i, _)| i % cfg.folds == f);
             let val: Vec<Topic> = val.into_iter().map(|(_, t)| t.clone()).collect();
             let fit: Vec<Topic> = fit.into_iter().map(|(_, t)| t.clone()).collect();
             let (fitted, _, _) = coordinate_ascent(engine, start, &fit, qrels, cfg)?;

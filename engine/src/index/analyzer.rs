@@ -1,6 +1,5 @@
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
 
 /// Name under which the English analyzer is registered in every kpimatch index.
@@ -36,14 +35,8 @@ mod tests {
     #[test]
     fn stems_and_drops_stop_words() {
         let mut a = english();
-        assert_eq!(
-            analyse(&mut a, "What fixes our Water KPIs?"),
-            ["fix", "water", "kpis"]
-        );
-        assert_eq!(
-            analyse(&mut a, "leaks leaking leakage"),
-            ["leak", "leak", "leakag"]
-        );
+        assert_eq!(analyse(&mut a, "What fixes our Water KPIs?"), ["fix", "water", "kpis"]);
+        assert_eq!(analyse(&mut a, "leaks leaking leakage"), ["leak", "leak", "leakag"]);
         assert_eq!(analyse(&mut a, "Café  e-Bikes"), ["cafe", "e", "bike"]);
     }
 }

@@ -56,10 +56,7 @@ impl KpiLists {
     }
 
     /// Builds all lists at once from (ordinal, profile) pairs.
-    pub fn build<'a>(
-        kpi_count: usize,
-        profiles: impl IntoIterator<Item = (u32, &'a KpiProfile)>,
-    ) -> KpiLists {
+    pub fn build<'a>(kpi_count: usize, profiles: impl IntoIterator<Item = (u32, &'a KpiProfile)>) -> KpiLists {
         let mut lists = KpiLists::new(kpi_count);
         for (ord, profile) in profiles {
             for e in profile.entries() {
@@ -115,11 +112,7 @@ impl KpiLists {
         for &(kpi, wd, wi) in weights {
             for (list, weight) in [(&self.declared[kpi], wd), (&self.inferred[kpi], wi)] {
                 if weight > 0.0 && !list.is_empty() {
-                    out.push(ListCursor {
-                        list,
-                        pos: 0,
-                        weight,
-                    });
+                    out.push(ListCursor { list, pos: 0, weight });
                 }
             }
         }
@@ -149,10 +142,7 @@ mod tests {
     #[test]
     fn insert_and_remove_keep_lists_sorted() {
         let p1 = profile(&[(0, 0.5, Provenance::Declared)]);
-        let p2 = profile(&[
-            (0, 0.9, Provenance::Declared),
-            (1, 0.3, Provenance::Inferred),
-        ]);
+        let p2 = profile(&[(0, 0.9, Provenance::Declared), (1, 0.3, Provenance::Inferred)]);
         let mut lists = KpiLists::build(2, [(0, &p1)]);
         lists.insert(1, &p2);
         assert_eq!(lists.declared[0], [(0.9, 1), (0.5, 0)]);

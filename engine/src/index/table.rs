@@ -67,11 +67,7 @@ impl SolutionTable {
     }
 
     /// Inserts or replaces; returns the ordinal and the entry it replaced.
-    pub fn upsert(
-        &mut self,
-        solution: Arc<Solution>,
-        profile: KpiProfile,
-    ) -> (u32, Option<StoredSolution>) {
+    pub fn upsert(&mut self, solution: Arc<Solution>, profile: KpiProfile) -> (u32, Option<StoredSolution>) {
         let regions = self.intern_all(&solution.regions);
         let categories = self.intern_all(&solution.categories);
         let stored = StoredSolution {

@@ -6,13 +6,9 @@ use tantivy::collector::{FilterCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
-    STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
-    Term,
-};
+use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use super::analyzer::{english, ANALYZER_NAME};
 use crate::solution::Solution;
@@ -108,9 +104,7 @@ pub struct TextIndex {
 
 impl std::fmt::Debug for TextIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextIndex")
-            .field("docs", &self.num_docs())
-            .finish()
+        f.debug_struct("TextIndex").field("docs", &self.num_docs()).finish()
     }
 }
 
@@ -148,12 +142,8 @@ impl TextIndex {
     pub fn open_or_create(dir: &Path) -> Result<TextIndex> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (schema, fields) = schema();
-        let mmap = MmapDirectory::open(dir).map_err(|e| {
-            Error::Internal(format!(
-                "cannot open index directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+        let mmap = MmapDirectory::open(dir)
+            .map_err(|e| Error::Internal(format!("cannot open index directory {}: {e}", dir.display())))?;
         let index = Index::open_or_create(mmap, schema)?;
         Self::from_index(index, fields)
     }
@@ -161,10 +151,7 @@ impl TextIndex {
     fn from_index(index: Index, fields: Fields) -> Result<TextIndex> {
         index.tokenizers().register(ANALYZER_NAME, english());
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(TextIndex {
             index,
             reader,
@@ -180,9 +167,7 @@ impl TextIndex {
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
-        self.writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds a solution under an ordinal, replacing any document with the same id (buffered).
@@ -211,8 +196,7 @@ impl TextIndex {
 
     /// Deletes a solution by id (buffered).
     pub fn delete(&self, id: &str) {
-        self.writer()
-            .delete_term(Term::from_field_text(self.fields.id, id));
+        self.writer().delete_term(Term::from_field_text(self.fields.id, id));
     }
 
     /// Deletes every document (buffered).
@@ -277,10 +261,7 @@ impl TextIndex {
             ] {
                 let w = boost * t.weight;
                 if w > 0.0 {
-                    let tq = TermQuery::new(
-                        Term::from_field_text(field, &t.term),
-                        IndexRecordOption::WithFreqs,
-                    );
+                    let tq = TermQuery::new(Term::from_field_text(field, &t.term), IndexRecordOption::WithFreqs);
                     clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(tq), w))));
                 }
             }
@@ -290,12 +271,7 @@ impl TextIndex {
 
     /// The best `n` documents for a query as (ordinal, score), best first, ties by ordinal;
     /// with `allowed`, only ordinals whose bit is set.
-    pub fn top(
-        &self,
-        q: &TextQuery,
-        n: usize,
-        allowed: Option<Arc<Vec<u64>>>,
-    ) -> Result<Vec<(u32, f32)>> {
+    pub fn top(&self, q: &TextQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
         if q.is_empty() || n == 0 {
             return Ok(Vec::new());
         }
@@ -305,11 +281,7 @@ impl TextIndex {
             None => searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?,
             Some(bits) => {
                 let pred = move |ord: u64| bit_is_set(&bits, ord as u32);
-                let c = FilterCollector::new(
-                    "ord".to_string(),
-                    pred,
-                    TopDocs::with_limit(n).order_by_score(),
-                );
+                let c = FilterCollector::new("ord".to_string(), pred, TopDocs::with_limit(n).order_by_score());
                 searcher.search(&query, &c)?
             }
         };
@@ -338,20 +310,14 @@ impl TextIndex {
             },
         };
         let searcher = self.reader.searcher();
-        let hits = searcher.search(
-            &self.build_query(&q),
-            &TopDocs::with_limit(n.max(1)).order_by_score(),
-        )?;
+        let hits = searcher.search(&self.build_query(&q), &TopDocs::with_limit(n.max(1)).order_by_score())?;
         self.to_ords(&searcher, &hits)
     }
 
     fn to_ords(&self, searcher: &Searcher, hits: &[(f32, DocAddress)]) -> Result<Vec<(u32, f32)>> {
         let mut out = Vec::with_capacity(hits.len());
         for &(score, addr) in hits {
-            let col = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .u64("ord")?;
+            let col = searcher.segment_reader(addr.segment_ord).fast_fields().u64("ord")?;
             let ord = col
                 .first(addr.doc_id)
                 .ok_or_else(|| Error::Internal("an indexed solution has no ordinal".into()))?;
@@ -401,12 +367,7 @@ impl TextIndex {
 
     fn address_map(&self, searcher: &Searcher) -> Result<Arc<AddressMap>> {
         let generation = searcher.generation().generation_id();
-        if let Some(m) = self
-            .addresses
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
+        if let Some(m) = self.addresses.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
             if m.generation == generation {
                 return Ok(Arc::clone(m));
             }
@@ -427,10 +388,7 @@ impl TextIndex {
                 }
             }
         }
-        let map = Arc::new(AddressMap {
-            generation,
-            addresses,
-        });
+        let map = Arc::new(AddressMap { generation, addresses });
         *self.addresses.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&map));
         Ok(map)
     }
@@ -439,6 +397,5 @@ impl TextIndex {
 /// Whether bit `i` is set in a bitset.
 #[inline]
 pub(crate) fn bit_is_set(bits: &[u64], i: u32) -> bool {
-    bits.get((i / 64) as usize)
-        .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+    bits.get((i / 64) as usize).is_some_and(|w| (w >> (i % 64)) & 1 == 1)
 }

@@ -224,19 +224,13 @@ pub(crate) mod tests {
         let cat = tiny();
         assert_eq!(cat.resolve("ec: i: ws: 3c").unwrap(), 0);
         let err = cat.resolve("EC:I:WS:9C").unwrap_err();
-        assert!(
-            matches!(err, Error::UnknownKpi(ref c) if c == "EC:I:WS:9C"),
-            "{err}"
-        );
+        assert!(matches!(err, Error::UnknownKpi(ref c) if c == "EC:I:WS:9C"), "{err}");
     }
 
     #[test]
     fn categories_are_matched_case_insensitively() {
         let cat = tiny();
-        assert_eq!(
-            cat.kpis_in_category("water and sanitation"),
-            Some(vec![0, 1])
-        );
+        assert_eq!(cat.kpis_in_category("water and sanitation"), Some(vec![0, 1]));
         assert_eq!(cat.kpis_in_category("Nope"), None);
         assert_eq!(cat.categories(), ["Water and Sanitation", "Education"]);
     }

@@ -54,8 +54,7 @@ fn is_well_formed(code: &str) -> bool {
     if parts.len() != 4 {
         return false;
     }
-    let alpha =
-        |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_uppercase());
+    let alpha = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_uppercase());
     if !(alpha(parts[0]) && alpha(parts[1]) && alpha(parts[2])) {
         return false;
     }
@@ -92,18 +91,10 @@ mod tests {
 
     #[test]
     fn spaced_and_lower_case_forms_normalise() {
-        for raw in [
-            "EC: I: WS: 3C",
-            "ec:i:ws:3c",
-            " Ec : I :Ws: 3c ",
-            "EC:I:WS:3C",
-        ] {
+        for raw in ["EC: I: WS: 3C", "ec:i:ws:3c", " Ec : I :Ws: 3c ", "EC:I:WS:3C"] {
             assert_eq!(KpiCode::parse(raw).unwrap().as_str(), "EC:I:WS:3C", "{raw}");
         }
-        assert_eq!(
-            KpiCode::parse("sc: sh: sa: 9c").unwrap().as_str(),
-            "SC:SH:SA:9C"
-        );
+        assert_eq!(KpiCode::parse("sc: sh: sa: 9c").unwrap().as_str(), "SC:SH:SA:9C");
     }
 
     #[test]

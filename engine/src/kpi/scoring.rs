@@ -165,10 +165,7 @@ mod tests {
     fn lower_is_better_achievement_is_target_over_value() {
         // 40 % water lost against a 10 % target: a quarter of the way.
         assert_eq!(achievement(40.0, 10.0, Direction::LowerBetter), 0.25);
-        assert_eq!(
-            Band::of(achievement(40.0, 10.0, Direction::LowerBetter)).points(),
-            1
-        );
+        assert_eq!(Band::of(achievement(40.0, 10.0, Direction::LowerBetter)).points(), 1);
         assert_eq!(achievement(10.0, 10.0, Direction::LowerBetter), 1.0);
         assert_eq!(achievement(5.0, 10.0, Direction::LowerBetter), 1.0);
         assert_eq!(achievement(0.0, 10.0, Direction::LowerBetter), 1.0);

@@ -59,11 +59,7 @@ impl Filters {
             && self.exclude_ids.is_empty()
     }
 
-    pub(crate) fn compile(
-        &self,
-        catalogue: &Catalogue,
-        table: &SolutionTable,
-    ) -> Result<CompiledFilters> {
+    pub(crate) fn compile(&self, catalogue: &Catalogue, table: &SolutionTable) -> Result<CompiledFilters> {
         let lists = [
             ("filters.maturity", self.maturity.len()),
             ("filters.cost_band", self.cost_band.len()),
@@ -90,11 +86,7 @@ impl Filters {
         let intern = |names: &[String]| -> Option<Vec<u32>> {
             (!names.is_empty()).then(|| names.iter().filter_map(|n| table.interned(n)).collect())
         };
-        let exclude = self
-            .exclude_ids
-            .iter()
-            .filter_map(|id| table.ord_of(id))
-            .collect();
+        let exclude = self.exclude_ids.iter().filter_map(|id| table.ord_of(id)).collect();
         Ok(CompiledFilters {
             maturity: self.maturity.clone(),
             cost_band: self.cost_band.clone(),

@@ -103,8 +103,7 @@ impl QueryPlan {
 
         // Needs text → KPIs.
         let mut needs = vec![0f32; catalogue.len()];
-        let matches =
-            mapper.score_terms(weighted.iter().map(|t| (t.term.as_str(), t.weight)), false);
+        let matches = mapper.score_terms(weighted.iter().map(|t| (t.term.as_str(), t.weight)), false);
         if let Some(best) = matches.first().map(|m| m.score) {
             for m in matches.iter().take(profile.needs_max_kpis) {
                 let rel = m.score / best;
@@ -157,21 +156,13 @@ impl QueryPlan {
         let mut q = vec![0f32; catalogue.len()];
         let mut kpi_weights = Vec::new();
         for (id, kpi) in catalogue.kpis().iter().enumerate() {
-            let c = if kpi.core {
-                1.0
-            } else {
-                profile.advanced_weight
-            };
+            let c = if kpi.core { 1.0 } else { profile.advanced_weight };
             let g = match (gap[id], &gaps) {
                 (Some(g), _) => g,
                 (None, Some(_)) => profile.missing_gap,
                 (None, None) => 0.0,
             };
-            let m = if focus[id] {
-                1.0f32.max(needs[id])
-            } else {
-                needs[id]
-            };
+            let m = if focus[id] { 1.0f32.max(needs[id]) } else { needs[id] };
             let w = c
                 * (profile.gap_weight * g.powf(profile.gap_exponent)
                     + profile.needs_weight * m

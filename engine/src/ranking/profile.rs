@@ -62,8 +62,7 @@ impl Default for RankingProfile {
         RankingProfile {
             format_version: 1,
             name: "default".into(),
-            description: "Hybrid ranking: text relevance of the needs plus the city's KPI gaps."
-                .into(),
+            description: "Hybrid ranking: text relevance of the needs plus the city's KPI gaps.".into(),
             text_weight: 0.5,
             kpi_weight: 0.5,
             boosts: TextFieldBoosts::default(),
@@ -88,7 +87,10 @@ impl RankingProfile {
     pub fn text_only(base: &RankingProfile) -> RankingProfile {
         RankingProfile {
             name: "text-only".into(),
-            description: format!("The text part of '{}' alone: BM25 over the solution text with the domain vocabulary; no KPI scoring.", base.name),
+            description: format!(
+                "The text part of '{}' alone: BM25 over the solution text with the domain vocabulary; no KPI scoring.",
+                base.name
+            ),
             text_weight: 1.0,
             kpi_weight: 0.0,
             ..base.clone()
@@ -99,7 +101,10 @@ impl RankingProfile {
     pub fn kpi_only(base: &RankingProfile) -> RankingProfile {
         RankingProfile {
             name: "kpi-only".into(),
-            description: format!("The KPI part of '{}' alone: gaps and needs-mapped KPIs against solution profiles; no text scoring.", base.name),
+            description: format!(
+                "The KPI part of '{}' alone: gaps and needs-mapped KPIs against solution profiles; no text scoring.",
+                base.name
+            ),
             text_weight: 0.0,
             kpi_weight: 1.0,
             ..base.clone()
@@ -137,10 +142,7 @@ impl RankingProfile {
                 p.push(format!("{name} is {v}; it must be a finite number ≥ 0"));
             }
         }
-        for (name, v) in [
-            ("gap_exponent", self.gap_exponent),
-            ("kpi_scale", self.kpi_scale),
-        ] {
+        for (name, v) in [("gap_exponent", self.gap_exponent), ("kpi_scale", self.kpi_scale)] {
             if !(v.is_finite() && v > 0.0) {
                 p.push(format!("{name} is {v}; it must be a finite number > 0"));
             }
@@ -178,8 +180,7 @@ impl RankingProfile {
 
     /// Writes the profile as pretty JSON.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let mut text =
-            serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
         text.push('\n');
         std::fs::write(path, text).map_err(|e| Error::io(path, e))
     }
@@ -207,10 +208,7 @@ impl ProfileSet {
                 id: default.to_string(),
             });
         };
-        for p in [
-            RankingProfile::text_only(&base),
-            RankingProfile::kpi_only(&base),
-        ] {
+        for p in [RankingProfile::text_only(&base), RankingProfile::kpi_only(&base)] {
             map.entry(p.name.clone()).or_insert(p);
         }
         Ok(ProfileSet {

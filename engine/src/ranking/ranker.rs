@@ -161,11 +161,8 @@ impl Ranker<'_> {
             .map(|w| (w.kpi, w.weight, w.weight * self.profile.inferred_weight))
             .collect();
         let mut cursors = self.lists.cursors(&weights);
-        let mut frontier: BinaryHeap<ByBound> = cursors
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ByBound(c.bound(), i))
-            .collect();
+        let mut frontier: BinaryHeap<ByBound> =
+            cursors.iter().enumerate().map(|(i, c)| ByBound(c.bound(), i)).collect();
         let mut bound: f64 = cursors.iter().map(|c| f64::from(c.bound())).sum();
         let mut seen = vec![0u64; self.table.ord_bound().div_ceil(64)];
         let mut heap: BinaryHeap<Worst<'_>> = BinaryHeap::with_capacity(k + 1);
@@ -228,8 +225,7 @@ impl Ranker<'_> {
         if need == 0 || (!text_on && !kpi_on) {
             return Ok(Vec::new());
         }
-        let allowed =
-            (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
+        let allowed = (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
         let total = self.table.len().max(1);
         let mut depth = need.max(10);
         loop {
@@ -238,17 +234,10 @@ impl Ranker<'_> {
             } else {
                 Vec::new()
             };
-            let kpi_hits = if kpi_on {
-                self.kpi_top(depth)
-            } else {
-                Vec::new()
-            };
+            let kpi_hits = if kpi_on { self.kpi_top(depth) } else { Vec::new() };
             let text_full = text_hits.len() >= depth;
             let kpi_full = kpi_hits.len() >= depth;
-            let tmax = text_hits
-                .first()
-                .map_or(1.0, |h| h.1)
-                .max(f32::MIN_POSITIVE);
+            let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
             let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> =
                 HashMap::with_capacity(text_hits.len() + kpi_hits.len());
             for &(ord, s) in &text_hits {
@@ -259,11 +248,7 @@ impl Ranker<'_> {
             }
             // Text scores of KPI-side candidates: random access when the text list was cut.
             let need_text: Vec<u32> = if text_on && text_full {
-                cands
-                    .iter()
-                    .filter(|(_, v)| v.0.is_none())
-                    .map(|(&o, _)| o)
-                    .collect()
+                cands.iter().filter(|(_, v)| v.0.is_none()).map(|(&o, _)| o).collect()
             } else {
                 Vec::new()
             };
@@ -317,12 +302,7 @@ impl Ranker<'_> {
 
     /// Greedy MMR re-ranking: each pick maximises `score − diversity × max cosine similarity of
     /// its KPI profile to the picks above it`; the penalty is reported per result.
-    pub(crate) fn diversify(
-        &self,
-        pool: Vec<Scored>,
-        diversity: f32,
-        need: usize,
-    ) -> Vec<(Scored, f32)> {
+    pub(crate) fn diversify(&self, pool: Vec<Scored>, diversity: f32, need: usize) -> Vec<(Scored, f32)> {
         if diversity <= 0.0 {
             return pool.into_iter().take(need).map(|s| (s, 0.0)).collect();
         }
@@ -334,8 +314,7 @@ impl Ranker<'_> {
             let mut best_val = f32::NEG_INFINITY;
             for (i, c) in remaining.iter().enumerate() {
                 let v = c.score - diversity * max_sim[i];
-                let better_tie = v == best_val
-                    && id_of(self.table, c.ord) < id_of(self.table, remaining[best].ord);
+                let better_tie = v == best_val && id_of(self.table, c.ord) < id_of(self.table, remaining[best].ord);
                 if v > best_val || better_tie {
                     best = i;
                     best_val = v;
@@ -384,11 +363,7 @@ impl Ranker<'_> {
                     confidence: e.confidence,
                 });
             }
-            kpis.sort_by(|a, b| {
-                b.contribution
-                    .total_cmp(&a.contribution)
-                    .then(a.code.cmp(&b.code))
-            });
+            kpis.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then(a.code.cmp(&b.code)));
         }
         Explanation {
             text: scored.text,

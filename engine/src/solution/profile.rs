@@ -72,13 +72,7 @@ impl KpiProfile {
                 }
             }
         }
-        let norm = |p: &KpiProfile| {
-            p.entries
-                .iter()
-                .map(|e| e.impact * e.impact)
-                .sum::<f32>()
-                .sqrt()
-        };
+        let norm = |p: &KpiProfile| p.entries.iter().map(|e| e.impact * e.impact).sum::<f32>().sqrt();
         let d = norm(self) * norm(other);
         if d > 0.0 {
             (dot / d).clamp(0.0, 1.0)

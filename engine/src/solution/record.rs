@@ -5,14 +5,7 @@ use crate::limits;
 use crate::{Error, Result};
 
 /// The six Smart City Wheel categories the marketplace files solutions under.
-pub const WHEEL_CATEGORIES: [&str; 6] = [
-    "Economy",
-    "Environment",
-    "Government",
-    "Living",
-    "Mobility",
-    "People",
-];
+pub const WHEEL_CATEGORIES: [&str; 6] = ["Economy", "Environment", "Government", "Living", "Mobility", "People"];
 
 /// How far a solution has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,12 +23,7 @@ pub enum Maturity {
 
 impl Maturity {
     /// All values, in order of maturity.
-    pub const ALL: [Maturity; 4] = [
-        Maturity::Concept,
-        Maturity::Pilot,
-        Maturity::Proven,
-        Maturity::Scaled,
-    ];
+    pub const ALL: [Maturity; 4] = [Maturity::Concept, Maturity::Pilot, Maturity::Proven, Maturity::Scaled];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -138,20 +126,13 @@ impl Solution {
             out.push(e);
         }
         if self.title.trim().is_empty() {
-            out.push(Error::invalid(
-                "title",
-                "the title is required and must not be blank",
-            ));
+            out.push(Error::invalid("title", "the title is required and must not be blank"));
         }
         let texts = [
             ("title", &self.title, limits::MAX_TITLE_CHARS),
             ("provider", &self.provider, limits::MAX_TITLE_CHARS),
             ("summary", &self.summary, limits::MAX_SUMMARY_CHARS),
-            (
-                "description",
-                &self.description,
-                limits::MAX_DESCRIPTION_CHARS,
-            ),
+            ("description", &self.description, limits::MAX_DESCRIPTION_CHARS),
         ];
         for (field, text, max) in texts {
             let n = text.chars().count();
@@ -172,11 +153,7 @@ impl Solution {
             if list.len() > limits::MAX_LIST_ITEMS {
                 out.push(Error::invalid(
                     field,
-                    format!(
-                        "has {} items; the limit is {}",
-                        list.len(),
-                        limits::MAX_LIST_ITEMS
-                    ),
+                    format!("has {} items; the limit is {}", list.len(), limits::MAX_LIST_ITEMS),
                 ));
             }
             for (i, item) in list.iter().enumerate() {
@@ -197,10 +174,7 @@ impl Solution {
             if catalogue.id_of(&k.code).is_none() {
                 out.push(Error::invalid(
                     format!("kpis[{i}].code"),
-                    format!(
-                        "unknown KPI code '{}': it is not one of the U4SSC KPIs",
-                        k.code
-                    ),
+                    format!("unknown KPI code '{}': it is not one of the U4SSC KPIs", k.code),
                 ));
             }
             if !(k.impact > 0.0 && k.impact <= 1.0) {
@@ -218,10 +192,7 @@ impl Solution {
             seen.push(&k.code);
         }
         if self.kpis.len() > catalogue.len() {
-            out.push(Error::invalid(
-                "kpis",
-                "lists more KPIs than the catalogue has",
-            ));
+            out.push(Error::invalid("kpis", "lists more KPIs than the catalogue has"));
         }
         for (i, s) in self.sdgs.iter().enumerate() {
             if !(1..=17).contains(s) {
@@ -252,9 +223,7 @@ impl Solution {
 
     /// All searchable text, for display and analysis.
     pub fn full_text(&self) -> String {
-        let mut s = String::with_capacity(
-            self.title.len() + self.summary.len() + self.description.len() + 64,
-        );
+        let mut s = String::with_capacity(self.title.len() + self.summary.len() + self.description.len() + 64);
         for part in [&self.title, &self.summary, &self.description] {
             s.push_str(part);
             s.push('\n');
@@ -292,10 +261,8 @@ mod tests {
     use crate::kpi::catalogue_tests_tiny as tiny;
 
     fn sample() -> Solution {
-        serde_json::from_str(
-            r#"{"id":"leak-1","title":"Leak finder","kpis":[{"code":"ec: i: ws: 3c","impact":0.9}]}"#,
-        )
-        .unwrap()
+        serde_json::from_str(r#"{"id":"leak-1","title":"Leak finder","kpis":[{"code":"ec: i: ws: 3c","impact":0.9}]}"#)
+            .unwrap()
     }
 
     #[test]
@@ -321,16 +288,12 @@ mod tests {
                 other => panic!("{other}"),
             })
             .collect();
-        assert_eq!(
-            fields,
-            ["title", "kpis[1].code", "kpis[1].impact", "sdgs[0]"]
-        );
+        assert_eq!(fields, ["title", "kpis[1].code", "kpis[1].impact", "sdgs[0]"]);
     }
 
     #[test]
     fn unknown_fields_are_rejected() {
-        let err = serde_json::from_str::<Solution>(r#"{"id":"a1","title":"x","colour":"red"}"#)
-            .unwrap_err();
+        let err = serde_json::from_str::<Solution>(r#"{"id":"a1","title":"x","colour":"red"}"#).unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
     }
 

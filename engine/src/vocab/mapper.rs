@@ -108,11 +108,7 @@ impl KpiMapper {
                     }
                 }
             }
-            add(
-                &mut bag,
-                &analyse(&mut analyzer, &kpi.description),
-                DESCRIPTION_WEIGHT,
-            );
+            add(&mut bag, &analyse(&mut analyzer, &kpi.description), DESCRIPTION_WEIGHT);
             bags[id] = bag;
         }
         let mut df: HashMap<&str, usize> = HashMap::new();
@@ -130,12 +126,7 @@ impl KpiMapper {
                     (t, (1.0 + w).ln() * idf)
                 })
                 .collect();
-            let norm = weighted
-                .iter()
-                .map(|(_, w)| w * w)
-                .sum::<f32>()
-                .sqrt()
-                .max(1e-6);
+            let norm = weighted.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
             weighted.sort_by(|a, b| a.0.cmp(b.0));
             for (t, w) in weighted {
                 postings.entry(t.clone()).or_default().push((id, w / norm));
@@ -157,11 +148,7 @@ impl KpiMapper {
     /// Scores weighted analysed terms against every KPI; returns the KPIs with a positive score,
     /// best first (ties by KPI position). With `normalise`, the text vector is made unit-length
     /// so scores are cosine similarities.
-    pub fn score_terms<'a>(
-        &self,
-        terms: impl IntoIterator<Item = (&'a str, f32)>,
-        normalise: bool,
-    ) -> Vec<KpiMatch> {
+    pub fn score_terms<'a>(&self, terms: impl IntoIterator<Item = (&'a str, f32)>, normalise: bool) -> Vec<KpiMatch> {
         let mut tf: HashMap<&str, f32> = HashMap::new();
         for (t, w) in terms {
             *tf.entry(t).or_default() += w;
@@ -177,19 +164,12 @@ impl KpiMapper {
                 }
             }
         }
-        let norm = if normalise {
-            norm.sqrt().max(1e-6)
-        } else {
-            1.0
-        };
+        let norm = if normalise { norm.sqrt().max(1e-6) } else { 1.0 };
         let mut out: Vec<KpiMatch> = scores
             .into_iter()
             .enumerate()
             .filter(|(_, s)| *s > 0.0)
-            .map(|(kpi, s)| KpiMatch {
-                kpi,
-                score: s / norm,
-            })
+            .map(|(kpi, s)| KpiMatch { kpi, score: s / norm })
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.kpi.cmp(&b.kpi)));
         out

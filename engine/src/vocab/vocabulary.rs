@@ -76,10 +76,7 @@ pub struct Vocabulary {
 impl Vocabulary {
     /// Compiles and validates a vocabulary file against the catalogue. Every problem is
     /// reported, each with the entry it is in.
-    pub fn compile(
-        file: &VocabularyFile,
-        catalogue: &Catalogue,
-    ) -> std::result::Result<Vocabulary, Vec<String>> {
+    pub fn compile(file: &VocabularyFile, catalogue: &Catalogue) -> std::result::Result<Vocabulary, Vec<String>> {
         let mut problems = Vec::new();
         if file.format_version != 1 {
             problems.push(format!(
@@ -91,27 +88,15 @@ impl Vocabulary {
         let mut kpi_terms = vec![Vec::new(); catalogue.len()];
         for (code, terms) in &file.kpis {
             match catalogue.resolve(code) {
-                Ok(id) => {
-                    kpi_terms[id] =
-                        analyse_list(&mut analyzer, terms, &format!("kpis.{code}"), &mut problems)
-                }
+                Ok(id) => kpi_terms[id] = analyse_list(&mut analyzer, terms, &format!("kpis.{code}"), &mut problems),
                 Err(e) => problems.push(format!("kpis: {e}")),
             }
         }
         let mut category_terms = vec![Vec::new(); catalogue.categories().len()];
         for (name, terms) in &file.categories {
-            match catalogue
-                .categories()
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(name))
-            {
+            match catalogue.categories().iter().position(|c| c.eq_ignore_ascii_case(name)) {
                 Some(i) => {
-                    category_terms[i] = analyse_list(
-                        &mut analyzer,
-                        terms,
-                        &format!("categories.{name}"),
-                        &mut problems,
-                    )
+                    category_terms[i] = analyse_list(&mut analyzer, terms, &format!("categories.{name}"), &mut problems)
                 }
                 None => problems.push(format!("categories: '{name}' is not a U4SSC category")),
             }
@@ -132,12 +117,7 @@ impl Vocabulary {
                 ));
                 continue;
             }
-            let members = analyse_list(
-                &mut analyzer,
-                group,
-                &format!("synonyms[{gi}]"),
-                &mut problems,
-            );
+            let members = analyse_list(&mut analyzer, group, &format!("synonyms[{gi}]"), &mut problems);
             let idx = groups.len();
             for m in &members {
                 let entry = phrase_to_groups.entry(m.clone()).or_default();
@@ -272,9 +252,7 @@ fn analyse_list(
                 "{entry}: '{t}' has no searchable word (only stop words or symbols)"
             ));
         } else if analysed.len() > MAX_PHRASE_TERMS {
-            problems.push(format!(
-                "{entry}: '{t}' is longer than {MAX_PHRASE_TERMS} words"
-            ));
+            problems.push(format!("{entry}: '{t}' is longer than {MAX_PHRASE_TERMS} words"));
         } else if !out.contains(&analysed) {
             out.push(analysed);
         }
@@ -315,11 +293,7 @@ mod tests {
         let v = Vocabulary::compile(&file(), &tiny()).unwrap();
         let mut a = english();
         let terms = analyse(&mut a, "traffic jams and leaks");
-        let expanded: Vec<(String, TermOrigin)> = v
-            .expand(&terms)
-            .into_iter()
-            .map(|t| (t.term, t.origin))
-            .collect();
+        let expanded: Vec<(String, TermOrigin)> = v.expand(&terms).into_iter().map(|t| (t.term, t.origin)).collect();
         assert_eq!(
             expanded[..3],
             [
@@ -336,8 +310,7 @@ mod tests {
     fn unknown_codes_categories_and_oversize_groups_are_reported() {
         let mut f = file();
         f.kpis.insert("EC:I:WS:99C".into(), vec!["x".into()]);
-        f.categories
-            .insert("Space travel".into(), vec!["rocket".into()]);
+        f.categories.insert("Space travel".into(), vec!["rocket".into()]);
         f.synonyms.push(vec!["alone".into()]);
         let problems = Vocabulary::compile(&f, &tiny()).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");

@@ -49,12 +49,7 @@ fn inference_report(b: &Bundle, engine: &Engine) {
     let mut n = 0;
     for s in b.solutions.iter().filter(|s| !s.kpis.is_empty()) {
         n += 1;
-        let inferred: HashSet<usize> = engine
-            .infer_profile(s)
-            .entries()
-            .iter()
-            .map(|e| e.kpi)
-            .collect();
+        let inferred: HashSet<usize> = engine.infer_profile(s).entries().iter().map(|e| e.kpi).collect();
         let declared: HashSet<usize> = s.kpis.iter().filter_map(|k| cat.id_of(&k.code)).collect();
         tp += inferred.intersection(&declared).count();
         fp += inferred.difference(&declared).count();

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use kpimatch_engine::bundle::{Bundle, Split, Topic};
-use kpimatch_engine::eval::{
-    compare, evaluate_profiles, qrels_from, Measure, Qrels, Report, TopicSelection,
-};
+use kpimatch_engine::eval::{compare, evaluate_profiles, qrels_from, Measure, Qrels, Report, TopicSelection};
 use kpimatch_engine::Engine;
 
 use super::report;
@@ -44,15 +42,11 @@ pub fn selection(split: &str) -> anyhow::Result<TopicSelection> {
 }
 
 pub fn read_topics(path: &std::path::Path) -> anyhow::Result<Vec<Topic>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: invalid topic", path.display(), i + 1))
-        })
+        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: invalid topic", path.display(), i + 1)))
         .collect()
 }
 
@@ -116,9 +110,7 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"profiles": table, "comparisons": comparisons})
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({"profiles": table, "comparisons": comparisons}))?
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -136,10 +128,7 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
         println!();
     }
     if !comparisons.is_empty() {
-        println!(
-            "\nvs {} (paired randomisation test, 10 000 sign flips):",
-            reports[0].0
-        );
+        println!("\nvs {} (paired randomisation test, 10 000 sign flips):", reports[0].0);
         for c in &comparisons {
             println!(
                 "  {:<14} {:<12} {:+.4}  W/L/T {}/{}/{}  p = {:.4}",

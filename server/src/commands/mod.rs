@@ -2,7 +2,9 @@
 
 mod bundle;
 mod eval;
+mod import;
 mod matching;
+mod serve;
 pub mod svg;
 mod tune;
 
@@ -18,7 +20,14 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bundle { action } => bundle::run(&cli.bundle, action),
+        Command::Serve(args) => serve::run(&cli.bundle, args),
+        Command::Openapi => {
+            println!("{}", crate::startup::openapi().to_pretty_json()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { kind, file, data } => import::run(&cli.bundle, kind, &file, data),
         Command::Match {
+            data,
             city,
             needs,
             limit,
@@ -26,7 +35,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             diversity,
             json,
         } => {
-            let engine = load_engine(&cli.bundle)?;
+            let state = serve::offline_state(&cli.bundle, data)?;
+            let engine = state.engine();
             matching::run_match(&engine, city, needs, limit, profile, diversity, json)
         }
         Command::Eval {
@@ -61,8 +71,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             folds,
             out,
         } => tune::run(&cli.bundle, from, name, &metric, rounds, folds, out),
-        Command::Gaps { city, json } => {
-            let engine = load_engine(&cli.bundle)?;
+        Command::Gaps { data, city, json } => {
+            let state = serve::offline_state(&cli.bundle, data)?;
+            let engine = state.engine();
             matching::run_gaps(&engine, &city, json)
         }
     }
@@ -79,16 +90,9 @@ pub fn load_engine(bundle: &std::path::Path) -> anyhow::Result<Engine> {
 /// Expands a data error into one line per problem.
 pub fn report(e: kpimatch_engine::Error) -> anyhow::Error {
     match e {
-        kpimatch_engine::Error::InvalidData {
-            source_name,
-            problems,
-        } => {
+        kpimatch_engine::Error::InvalidData { source_name, problems } => {
             let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-            anyhow::anyhow!(
-                "{} problem(s) in {source_name}:\n{}",
-                problems.len(),
-                lines.join("\n")
-            )
+            anyhow::anyhow!("{} problem(s) in {source_name}:\n{}", problems.len(), lines.join("\n"))
         }
         other => other.into(),
     }

@@ -3,9 +3,7 @@
 
 use kpimatch_engine::eval::{Measure, Report};
 
-const COLOURS: [&str; 6] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-];
+const COLOURS: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -72,11 +72,7 @@ pub fn run(
 fn markdown(r: &TuneReport, seconds: f64) -> String {
     let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.4}"));
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# How the `{}` ranking profile was chosen\n",
-        r.profile.name
-    );
+    let _ = writeln!(s, "# How the `{}` ranking profile was chosen\n", r.profile.name);
     let _ = writeln!(
         s,
         "`kpimatch tune` ran coordinate ascent on mean `{}` over the {} training topics of the bundle \
@@ -85,11 +81,7 @@ fn markdown(r: &TuneReport, seconds: f64) -> String {
         r.measure, r.train_topics
     );
     let _ = writeln!(s, "| | start | fitted |\n|---|---|---|");
-    let _ = writeln!(
-        s,
-        "| training topics | {:.4} | {:.4} |",
-        r.start_train, r.fitted_train
-    );
+    let _ = writeln!(s, "| training topics | {:.4} | {:.4} |", r.start_train, r.fitted_train);
     let _ = writeln!(
         s,
         "| {}-fold cross-validation (fitted without the fold) | {} | {} |",
@@ -103,10 +95,7 @@ fn markdown(r: &TuneReport, seconds: f64) -> String {
         f(r.start_heldout),
         f(r.fitted_heldout)
     );
-    let _ = writeln!(
-        s,
-        "## Folds\n\n| validation topics | start | fitted |\n|---|---|---|"
-    );
+    let _ = writeln!(s, "## Folds\n\n| validation topics | start | fitted |\n|---|---|---|");
     for fold in &r.folds {
         let _ = writeln!(
             s,
@@ -116,7 +105,10 @@ fn markdown(r: &TuneReport, seconds: f64) -> String {
             fold.fitted
         );
     }
-    let _ = writeln!(s, "\n## Accepted steps (full training set)\n\n| parameter | from | to | score |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## Accepted steps (full training set)\n\n| parameter | from | to | score |\n|---|---|---|---|"
+    );
     for st in &r.steps {
         let _ = writeln!(
             s,

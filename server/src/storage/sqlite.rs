@@ -47,7 +47,10 @@ impl SqliteStore {
         let mut conn = self.conn();
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > Self::SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew { found: version, known: Self::SCHEMA_VERSION });
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known: Self::SCHEMA_VERSION,
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction()?;
@@ -65,18 +68,28 @@ impl SqliteStore {
     }
 
     fn upsert(tx: &rusqlite::Transaction<'_>, table: &str, id: &str, body: &str) -> Result<Written, StoreError> {
-        let existed: Option<i64> =
-            tx.query_row(&format!("SELECT seq FROM {table} WHERE id = ?1"), [id], |r| r.get(0)).optional()?;
+        let existed: Option<i64> = tx
+            .query_row(&format!("SELECT seq FROM {table} WHERE id = ?1"), [id], |r| r.get(0))
+            .optional()?;
         tx.execute(
-            &format!("INSERT INTO {table} (id, body) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET body = excluded.body"),
+            &format!(
+                "INSERT INTO {table} (id, body) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET body = excluded.body"
+            ),
             params![id, body],
         )?;
-        Ok(if existed.is_some() { Written::Replaced } else { Written::Created })
+        Ok(if existed.is_some() {
+            Written::Replaced
+        } else {
+            Written::Created
+        })
     }
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt { id: String::new(), message: e.to_string() })
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt {
+        id: String::new(),
+        message: e.to_string(),
+    })
 }
 
 impl Store for SqliteStore {
@@ -87,14 +100,20 @@ impl Store for SqliteStore {
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (id, body) = row?;
-            solutions.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id, message: e.to_string() })?);
+            solutions.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                id,
+                message: e.to_string(),
+            })?);
         }
         let mut cities = Vec::new();
         let mut stmt = conn.prepare("SELECT id, body FROM cities ORDER BY seq")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (id, body) = row?;
-            cities.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id, message: e.to_string() })?);
+            cities.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                id,
+                message: e.to_string(),
+            })?);
         }
         Ok((solutions, cities))
     }
@@ -128,7 +147,11 @@ impl Store for SqliteStore {
 
     fn is_empty(&self) -> Result<bool, StoreError> {
         let conn = self.conn();
-        let n: i64 = conn.query_row("SELECT (SELECT COUNT(*) FROM solutions) + (SELECT COUNT(*) FROM cities)", [], |r| r.get(0))?;
+        let n: i64 = conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM solutions) + (SELECT COUNT(*) FROM cities)",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(n == 0)
     }
 
@@ -145,7 +168,10 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (seq, body) = row?;
-            out.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: seq.to_string(), message: e.to_string() })?);
+            out.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                id: seq.to_string(),
+                message: e.to_string(),
+            })?);
         }
         Ok(out)
     }
@@ -165,7 +191,10 @@ mod tests {
         {
             let s = SqliteStore::open(dir.path()).unwrap();
             assert!(s.is_empty().unwrap());
-            assert_eq!(s.put_solutions(&[solution("a", "A"), solution("b", "B")]).unwrap(), [Written::Created, Written::Created]);
+            assert_eq!(
+                s.put_solutions(&[solution("a", "A"), solution("b", "B")]).unwrap(),
+                [Written::Created, Written::Created]
+            );
             assert_eq!(s.put_solutions(&[solution("a", "A2")]).unwrap(), [Written::Replaced]);
             assert!(s.delete_solution("b").unwrap());
             assert!(!s.delete_solution("b").unwrap());
@@ -185,6 +214,9 @@ mod tests {
         let c = Connection::open(dir.path().join("kpimatch.sqlite3")).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
-        assert!(matches!(SqliteStore::open(dir.path()), Err(StoreError::SchemaTooNew { found: 99, .. })));
+        assert!(matches!(
+            SqliteStore::open(dir.path()),
+            Err(StoreError::SchemaTooNew { found: 99, .. })
+        ));
     }
 }

@@ -12,10 +12,7 @@ use std::path::{Path, PathBuf};
 
 use kpimatch_engine::eval::{evaluate, EvalOptions, Measure, Qrels, Run};
 
-const DATA_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/benchmarks/trec_eval"
-);
+const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/benchmarks/trec_eval");
 
 fn data(name: &str) -> PathBuf {
     Path::new(DATA_DIR).join(name)
@@ -99,11 +96,7 @@ fn data_dir_resolves_to_shared_benchmarks() {
     let dir = Path::new(DATA_DIR)
         .canonicalize()
         .expect("the trec_eval benchmark directory exists");
-    assert!(
-        dir.ends_with("shared/benchmarks/trec_eval"),
-        "{}",
-        dir.display()
-    );
+    assert!(dir.ends_with("shared/benchmarks/trec_eval"), "{}", dir.display());
     assert!(dir.join("README.md").is_file());
 }
 
@@ -163,19 +156,11 @@ fn run_files_round_trip() {
     for name in ["results.test", "results.trunc"] {
         let run = Run::read_file(data(name)).expect("parses");
         let written = run.to_trec_string().expect("writes");
-        assert_eq!(
-            Run::parse(&written, name).expect("re-parses"),
-            run,
-            "{name}"
-        );
+        assert_eq!(Run::parse(&written, name).expect("re-parses"), run, "{name}");
     }
     for name in ["qrels.test", "qrels.rel_level"] {
         let qrels = Qrels::read_file(data(name)).expect("parses");
         let written = qrels.to_trec_string().expect("writes");
-        assert_eq!(
-            Qrels::parse(&written, name).expect("re-parses"),
-            qrels,
-            "{name}"
-        );
+        assert_eq!(Qrels::parse(&written, name).expect("re-parses"), qrels, "{name}");
     }
 }

@@ -1,0 +1,126 @@
+//! Reading request bodies: size limits, content types, and JSON errors that name the field.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{truncate, ApiError, ApiResult, Code};
+
+/// Reads a body up to `limit` bytes; a larger one is a 413 problem, a non-JSON content type a 415.
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    allow_ndjson: bool,
+) -> ApiResult<web::Bytes> {
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let json = ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"));
+        let ndjson =
+            allow_ndjson && (ct == "application/x-ndjson" || ct == "application/ndjson" || ct == "application/jsonl");
+        if !(json || ndjson) {
+            let accepted = if allow_ndjson {
+                "application/json or application/x-ndjson"
+            } else {
+                "application/json"
+            };
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                format!("content type '{}' is not supported; send {accepted}", truncate(&ct, 60)),
+            ));
+        }
+    }
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(too_large(limit));
+        }
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::new(Code::InvalidJson, format!("the request body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        Code::PayloadTooLarge,
+        format!("the request body is larger than the limit of {limit} bytes"),
+    )
+}
+
+/// Parses JSON, naming the field of a type or shape error (`kpis[0].impact`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::new(
+            Code::InvalidJson,
+            "the request body is empty; a JSON document is required",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut err = ApiError::new(Code::InvalidJson, format!("the request body is not valid: {inner}"));
+        if path != "." && !path.is_empty() {
+            err = err.field(path);
+        }
+        err
+    })
+}
+
+/// Parses either a JSON array or newline-delimited JSON objects.
+pub fn parse_json_or_ndjson<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<Vec<Result<T, ApiError>>> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => Err(ApiError::new(
+            Code::InvalidJson,
+            "the request body is empty; send a JSON array or NDJSON",
+        )),
+        Some(b'[') => {
+            let values: Vec<serde_json::Value> = parse_json(bytes)?;
+            Ok(values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| serde_path_to_error::deserialize(v).map_err(|e| item_error(i, e)))
+                .collect())
+        }
+        Some(_) => Ok(bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+            .enumerate()
+            .map(|(i, line)| {
+                let de = &mut serde_json::Deserializer::from_slice(line);
+                serde_path_to_error::deserialize(de).map_err(|e| item_error(i, e))
+            })
+            .collect()),
+    }
+}
+
+fn item_error<E: std::fmt::Display>(i: usize, e: serde_path_to_error::Error<E>) -> ApiError {
+    let path = e.path().to_string();
+    let err = ApiError::new(Code::InvalidJson, format!("item {i} is not valid: {}", e.into_inner()));
+    if path != "." && !path.is_empty() {
+        err.field(path)
+    } else {
+        err
+    }
+}

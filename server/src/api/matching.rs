@@ -1,0 +1,341 @@
+use kpimatch_engine::ranking::{CityInput, Explanation, Filters, KpiWeight, MatchRequest, MatchResponse, WeightSource};
+use kpimatch_engine::solution::{CostBand, Maturity};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::cities::CityBody;
+use super::solutions::provenance;
+use crate::error::{ApiError, Code};
+
+/// Hard filters: any value of a list matches, every list must match.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FiltersBody {
+    /// Maturities accepted: `concept`, `pilot`, `proven`, `scaled`.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, example = json!(["proven", "scaled"]))]
+    pub maturity: Vec<Maturity>,
+    /// Cost bands accepted: `low`, `medium`, `high`.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, example = json!(["low", "medium"]))]
+    pub cost_band: Vec<CostBand>,
+    /// Regions accepted (solutions serving `Global` match any).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Categories accepted (case-insensitive).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// KPI codes: the solution must address at least one.
+    #[serde(default)]
+    pub kpis: Vec<String>,
+    /// Solution ids never to return.
+    #[serde(default)]
+    pub exclude_ids: Vec<String>,
+}
+
+/// A match request: a stored or inline city, a needs text, KPI focus, filters and paging.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "city_id": "qasr-alwan",
+    "needs": "what fixes our water KPIs?",
+    "filters": {"maturity": ["proven", "scaled"]},
+    "limit": 5,
+    "explain": true
+}))]
+pub struct MatchBody {
+    /// A stored city (its gaps drive the KPI part).
+    pub city_id: Option<String>,
+    /// An inline city instead of a stored one (not stored).
+    pub city: Option<CityBody>,
+    /// Needs in plain words (at most 2,000 characters). Omitted: the city's stated needs;
+    /// `""`: pure gap ranking.
+    pub needs: Option<String>,
+    /// KPI codes or category names to focus on (without a city: pure focus ranking).
+    #[serde(default)]
+    pub kpis: Vec<String>,
+    /// Hard filters.
+    #[serde(default)]
+    pub filters: FiltersBody,
+    /// Results wanted, 1–100 (default 10).
+    #[schema(minimum = 1, maximum = 100, default = 10)]
+    pub limit: Option<usize>,
+    /// Results skipped (default 0, at most 10,000).
+    pub offset: Option<usize>,
+    /// Diversity 0–1 (default 0): penalise solutions whose KPI profile repeats those above.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub diversity: Option<f32>,
+    /// Include explanations (default true).
+    pub explain: Option<bool>,
+    /// Ranking profile (default profile when omitted).
+    pub profile: Option<String>,
+}
+
+impl MatchBody {
+    /// The engine request.
+    pub fn into_request(self) -> Result<MatchRequest, ApiError> {
+        let city = match (self.city_id, self.city) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    ApiError::new(Code::InvalidField, "give either city_id or an inline city, not both").field("city"),
+                )
+            }
+            (Some(id), None) => Some(CityInput::Id(id)),
+            (None, Some(c)) => Some(CityInput::Inline(Box::new(c.into_city("inline", "city.")?))),
+            (None, None) => None,
+        };
+        let limit = self.limit.unwrap_or(10);
+        if limit == 0 {
+            return Err(ApiError::new(Code::InvalidField, "limit must be between 1 and 100").field("limit"));
+        }
+        if city.is_none() && self.kpis.is_empty() && self.needs.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            return Err(ApiError::new(
+                Code::InvalidField,
+                "nothing to match on: give a city (city_id or city), a needs text, or KPI focus (kpis)",
+            )
+            .field("needs"));
+        }
+        let f = self.filters;
+        Ok(MatchRequest {
+            city,
+            needs: self.needs,
+            focus: self.kpis,
+            filters: Filters {
+                maturity: f.maturity,
+                cost_band: f.cost_band,
+                regions: f.regions,
+                categories: f.categories,
+                kpis: f.kpis,
+                exclude_ids: f.exclude_ids,
+            },
+            limit,
+            offset: self.offset.unwrap_or(0),
+            diversity: self.diversity.unwrap_or(0.0),
+            explain: self.explain.unwrap_or(true),
+            profile: self.profile,
+        })
+    }
+}
+
+/// `GET /v1/search` parameters.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The question in plain words, e.g. "what fixes our water KPIs?".
+    #[param(example = "what fixes our water KPIs?")]
+    pub q: String,
+    /// A stored city whose gaps also count.
+    pub city_id: Option<String>,
+    /// Results wanted, 1–100 (default 10).
+    pub limit: Option<usize>,
+    /// Results skipped.
+    pub offset: Option<usize>,
+    /// Ranking profile.
+    pub profile: Option<String>,
+    /// Include explanations (default true).
+    pub explain: Option<bool>,
+}
+
+/// A query term found in a solution.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TextMatchView {
+    /// The analysed (stemmed) term.
+    pub term: String,
+    /// Added by the domain vocabulary rather than typed by the user.
+    pub from_synonym: bool,
+    /// Fields it occurs in.
+    pub fields: Vec<String>,
+}
+
+/// One KPI's share of a result's score.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KpiContributionView {
+    /// KPI code.
+    pub code: String,
+    /// KPI name.
+    pub name: String,
+    /// Points of the score from this KPI.
+    pub contribution: f32,
+    /// The city's latest value.
+    pub city_value: Option<f64>,
+    /// Target used.
+    pub target: Option<f64>,
+    /// Unit.
+    pub unit: String,
+    /// The city's gap (0–1).
+    pub gap: Option<f32>,
+    /// How strongly the needs text asked for this KPI (0–1).
+    pub needs: f32,
+    /// Why the KPI weighs: `gap`, `needs`, `gap_and_needs` or `focus`.
+    pub source: String,
+    /// The solution's impact on the KPI.
+    pub impact: f32,
+    /// `declared` or `inferred`.
+    pub provenance: String,
+    /// Confidence of the impact.
+    pub confidence: f32,
+}
+
+/// Why a result got its score; `text + kpi − diversity_penalty = score`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExplanationView {
+    /// Text part.
+    pub text: f32,
+    /// Query terms found, with fields.
+    pub matched_terms: Vec<TextMatchView>,
+    /// KPI part (sum of the contributions).
+    pub kpi: f32,
+    /// Contributing KPIs, largest first.
+    pub kpis: Vec<KpiContributionView>,
+    /// Penalty for repeating KPIs of results above (diversity).
+    pub diversity_penalty: f32,
+    /// The score.
+    pub score: f32,
+}
+
+fn source(s: WeightSource) -> &'static str {
+    match s {
+        WeightSource::Gap => "gap",
+        WeightSource::Needs => "needs",
+        WeightSource::GapAndNeeds => "gap_and_needs",
+        WeightSource::Focus => "focus",
+    }
+}
+
+impl From<&Explanation> for ExplanationView {
+    fn from(e: &Explanation) -> ExplanationView {
+        ExplanationView {
+            text: e.text,
+            matched_terms: e
+                .matched_terms
+                .iter()
+                .map(|m| TextMatchView {
+                    term: m.term.clone(),
+                    from_synonym: m.from_synonym,
+                    fields: m.fields.iter().map(|f| f.to_string()).collect(),
+                })
+                .collect(),
+            kpi: e.kpi,
+            kpis: e
+                .kpis
+                .iter()
+                .map(|k| KpiContributionView {
+                    code: k.code.to_string(),
+                    name: k.name.clone(),
+                    contribution: k.contribution,
+                    city_value: k.city_value,
+                    target: k.target,
+                    unit: k.unit.clone(),
+                    gap: k.gap,
+                    needs: k.needs,
+                    source: source(k.source).into(),
+                    impact: k.impact,
+                    provenance: provenance(k.provenance).into(),
+                    confidence: k.confidence,
+                })
+                .collect(),
+            diversity_penalty: e.diversity_penalty,
+            score: e.score,
+        }
+    }
+}
+
+/// One ranked solution.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchResultView {
+    /// 1-based rank.
+    pub rank: usize,
+    /// Solution id.
+    pub solution_id: String,
+    /// Title.
+    pub title: String,
+    /// Provider.
+    pub provider: String,
+    /// Summary.
+    pub summary: String,
+    /// Score.
+    pub score: f32,
+    /// Explanation (unless `explain` was false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<ExplanationView>,
+}
+
+/// A KPI weight the request used.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GapUsedView {
+    /// KPI code.
+    pub code: String,
+    /// KPI name.
+    pub name: String,
+    /// Query weight qₖ.
+    pub weight: f32,
+    /// The city's gap, when observed.
+    pub gap: Option<f32>,
+    /// Needs-text mapping strength.
+    pub needs: f32,
+    /// `gap`, `needs`, `gap_and_needs` or `focus`.
+    pub source: String,
+}
+
+impl From<&KpiWeight> for GapUsedView {
+    fn from(w: &KpiWeight) -> GapUsedView {
+        GapUsedView {
+            code: w.code.to_string(),
+            name: w.name.clone(),
+            weight: w.weight,
+            gap: w.gap,
+            needs: w.needs,
+            source: source(w.source).into(),
+        }
+    }
+}
+
+/// The ranked answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchResponseBody {
+    /// Id of this request (quote it in feedback).
+    pub request_id: String,
+    /// Results of the requested page.
+    pub results: Vec<MatchResultView>,
+    /// KPI weights used, largest first.
+    pub gaps_used: Vec<GapUsedView>,
+    /// The needs text used.
+    pub needs_text: String,
+    /// The analysed query terms.
+    pub query_terms: Vec<String>,
+    /// Ranking profile used.
+    pub profile: String,
+    /// Time taken, milliseconds.
+    pub took_ms: f64,
+    /// Whether the answer came from the cache.
+    pub cached: bool,
+}
+
+impl MatchResponseBody {
+    /// The body of an engine response (request id and timing filled in by the caller).
+    pub fn new(r: &MatchResponse) -> MatchResponseBody {
+        MatchResponseBody {
+            request_id: String::new(),
+            results: r
+                .results
+                .iter()
+                .map(|m| MatchResultView {
+                    rank: m.rank,
+                    solution_id: m.solution_id.clone(),
+                    title: m.title.clone(),
+                    provider: m.provider.clone(),
+                    summary: m.summary.clone(),
+                    score: m.score,
+                    explanation: m.explanation.as_ref().map(ExplanationView::from),
+                })
+                .collect(),
+            gaps_used: r.gaps_used.iter().map(GapUsedView::from).collect(),
+            needs_text: r.needs_text.clone(),
+            query_terms: r.query_terms.clone(),
+            profile: r.profile.clone(),
+            took_ms: 0.0,
+            cached: false,
+        }
+    }
+}

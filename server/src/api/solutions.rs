@@ -1,0 +1,252 @@
+use kpimatch_engine::index::StoredSolution;
+use kpimatch_engine::kpi::{Catalogue, KpiCode};
+use kpimatch_engine::solution::{CostBand, KpiImpact, Maturity, Provenance, Solution};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Code};
+
+/// A declared effect on a KPI.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KpiImpactBody {
+    /// U4SSC KPI code, any spacing and case (`EC: I: WS: 3C`).
+    #[schema(example = "EC:I:WS:3C")]
+    pub code: String,
+    /// How strongly the solution moves the KPI, in (0, 1].
+    #[schema(minimum = 0.0, maximum = 1.0, example = 0.8)]
+    pub impact: f64,
+}
+
+/// A solution as a marketplace sends it (the id is in the path).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "AquaTrace Acoustic Leak Detection",
+    "provider": "AquaTrace Systems",
+    "summary": "Acoustic loggers that find hidden leaks in water mains.",
+    "description": "Battery loggers clip onto valves and listen at night; the cloud service correlates their recordings to pinpoint leaks within a metre.",
+    "categories": ["Environment"],
+    "tags": ["leak detection", "non-revenue water"],
+    "regions": ["Europe"],
+    "reference_cities": ["Norrvik"],
+    "kpis": [{"code": "EC:I:WS:3C", "impact": 0.9}],
+    "sdgs": [6],
+    "maturity": "proven",
+    "cost_band": "medium",
+    "url": "https://aquatrace.example"
+}))]
+pub struct SolutionBody {
+    /// Title (required, at most 300 characters).
+    pub title: String,
+    /// Provider.
+    #[serde(default)]
+    pub provider: String,
+    /// One-sentence summary (at most 2,000 characters).
+    #[serde(default)]
+    pub summary: String,
+    /// A paragraph of description (at most 20,000 characters).
+    #[serde(default)]
+    pub description: String,
+    /// Categories, e.g. the Smart City Wheel (Economy, Environment, Government, Living, Mobility, People).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Regions served (`Global` matches every region filter).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Reference cities.
+    #[serde(default)]
+    pub reference_cities: Vec<String>,
+    /// Declared KPI impacts (optional; solutions without them get an inferred profile).
+    #[serde(default)]
+    pub kpis: Vec<KpiImpactBody>,
+    /// SDGs, 1–17.
+    #[serde(default)]
+    pub sdgs: Vec<u8>,
+    /// `concept`, `pilot`, `proven` or `scaled`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "proven")]
+    pub maturity: Option<Maturity>,
+    /// `low`, `medium` or `high`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "medium")]
+    pub cost_band: Option<CostBand>,
+    /// Provider's page.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl SolutionBody {
+    /// The engine's solution with the given id; KPI codes are normalised, a malformed one is a
+    /// 422 naming `kpis[i].code`.
+    pub fn into_solution(self, id: &str) -> Result<Solution, ApiError> {
+        let mut kpis = Vec::with_capacity(self.kpis.len());
+        for (i, k) in self.kpis.into_iter().enumerate() {
+            let code = KpiCode::parse(&k.code)
+                .map_err(|e| ApiError::new(Code::UnknownKpi, e.to_string()).field(format!("kpis[{i}].code")))?;
+            kpis.push(KpiImpact { code, impact: k.impact });
+        }
+        Ok(Solution {
+            id: id.to_string(),
+            title: self.title,
+            provider: self.provider,
+            summary: self.summary,
+            description: self.description,
+            categories: self.categories,
+            tags: self.tags,
+            regions: self.regions,
+            reference_cities: self.reference_cities,
+            kpis,
+            sdgs: self.sdgs,
+            maturity: self.maturity,
+            cost_band: self.cost_band,
+            url: self.url,
+        })
+    }
+}
+
+/// One entry of the KPI profile kpimatch uses for a solution.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProfileEntryView {
+    /// KPI code.
+    #[schema(example = "EC:I:WS:3C")]
+    pub code: String,
+    /// KPI name.
+    pub name: String,
+    /// Category.
+    pub category: String,
+    /// Impact in (0, 1].
+    pub impact: f32,
+    /// `declared` (by the provider) or `inferred` (by kpimatch from the text).
+    #[schema(example = "declared")]
+    pub provenance: String,
+    /// Confidence in (0, 1]; 1 for declared impacts.
+    pub confidence: f32,
+}
+
+/// A stored solution with the KPI profile used for ranking.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SolutionView {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Provider.
+    pub provider: String,
+    /// Summary.
+    pub summary: String,
+    /// Description.
+    pub description: String,
+    /// Categories.
+    pub categories: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Regions.
+    pub regions: Vec<String>,
+    /// Reference cities.
+    pub reference_cities: Vec<String>,
+    /// Declared KPI impacts, as sent (codes normalised).
+    pub kpis: Vec<KpiImpactBody>,
+    /// SDGs.
+    pub sdgs: Vec<u8>,
+    /// Maturity.
+    pub maturity: Option<String>,
+    /// Cost band.
+    pub cost_band: Option<String>,
+    /// URL.
+    pub url: Option<String>,
+    /// The KPI profile used for ranking: the declared impacts, or impacts inferred from the text.
+    pub profile: Vec<ProfileEntryView>,
+    /// `declared`, `inferred` or `none` (no KPI recognised).
+    pub profile_source: String,
+}
+
+impl SolutionView {
+    /// The view of a stored solution.
+    pub fn from_stored(s: &StoredSolution, catalogue: &Catalogue) -> SolutionView {
+        let sol = &s.solution;
+        let profile: Vec<ProfileEntryView> = s
+            .profile
+            .entries()
+            .iter()
+            .map(|e| {
+                let k = catalogue.get(e.kpi);
+                ProfileEntryView {
+                    code: k.code.to_string(),
+                    name: k.name.clone(),
+                    category: k.category.clone(),
+                    impact: e.impact,
+                    provenance: provenance(e.provenance).into(),
+                    confidence: e.confidence,
+                }
+            })
+            .collect();
+        let profile_source = match s.profile.entries().first().map(|e| e.provenance) {
+            None => "none",
+            Some(p) => provenance(p),
+        };
+        SolutionView {
+            id: sol.id.clone(),
+            title: sol.title.clone(),
+            provider: sol.provider.clone(),
+            summary: sol.summary.clone(),
+            description: sol.description.clone(),
+            categories: sol.categories.clone(),
+            tags: sol.tags.clone(),
+            regions: sol.regions.clone(),
+            reference_cities: sol.reference_cities.clone(),
+            kpis: sol
+                .kpis
+                .iter()
+                .map(|k| KpiImpactBody {
+                    code: k.code.to_string(),
+                    impact: k.impact,
+                })
+                .collect(),
+            sdgs: sol.sdgs.clone(),
+            maturity: sol.maturity.map(|m| m.as_str().to_string()),
+            cost_band: sol.cost_band.map(|c| c.as_str().to_string()),
+            url: sol.url.clone(),
+            profile,
+            profile_source: profile_source.into(),
+        }
+    }
+}
+
+/// The wire name of a provenance.
+pub fn provenance(p: Provenance) -> &'static str {
+    match p {
+        Provenance::Declared => "declared",
+        Provenance::Inferred => "inferred",
+    }
+}
+
+/// The outcome of one item of a bulk write.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BulkItemResult {
+    /// Position in the request (0-based).
+    pub index: usize,
+    /// The item's id, when it had one.
+    pub id: Option<String>,
+    /// `created`, `replaced` or `invalid`.
+    #[schema(example = "created")]
+    pub status: String,
+    /// Why it was rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::Problem>,
+}
+
+/// The outcome of a bulk write: valid items are stored (durably, in one transaction),
+/// invalid ones are reported and skipped.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BulkResponse {
+    /// Items stored.
+    pub stored: usize,
+    /// Items rejected.
+    pub rejected: usize,
+    /// Per item, in request order.
+    pub items: Vec<BulkItemResult>,
+}

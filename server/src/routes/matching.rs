@@ -1,0 +1,115 @@
+//! `POST /v1/match` and `GET /v1/search`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+
+use super::ranked;
+use crate::api::{parse_json, read_body, MatchBody, MatchResponseBody, SearchParams};
+use crate::error::{ApiError, ApiResult, Code, Problem};
+use crate::state::AppState;
+
+/// Rank solutions for a city's gaps and needs.
+///
+/// Ranks the catalogue for a stored (`city_id`) or inline (`city`) city by its weakest KPIs
+/// (distance to target) and its needs text, with optional KPI focus, hard filters, diversity
+/// and paging. Every result carries an explanation whose parts add up to its score: the text
+/// part (terms matched and where), the KPI part (each contributing KPI with the city's value,
+/// target and gap and the solution's declared or inferred impact) and any diversity penalty.
+/// Identical requests are served from a cache until a write changes what they depend on.
+#[utoipa::path(
+    tag = "matching",
+    request_body(content = MatchBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Ranked results", body = MatchResponseBody),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown city or profile", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (named in `field`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Saturated; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/match")]
+pub async fn match_solutions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let start = Instant::now();
+    let bytes = read_body(&req, payload, state.limits.json, false).await?;
+    let body: MatchBody = parse_json(&bytes)?;
+    respond(state, body, start).await
+}
+
+/// Ask in plain words.
+///
+/// The planner's question ("what fixes our water KPIs?"), optionally for a stored city whose
+/// gaps then also count. Same answer shape as `POST /v1/match`.
+#[utoipa::path(
+    tag = "matching",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Ranked results", body = MatchResponseBody),
+        (status = 400, description = "Invalid query parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown city or profile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid value", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Saturated; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/search")]
+pub async fn search(state: web::Data<AppState>, q: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
+    let start = Instant::now();
+    let q = q.into_inner();
+    if q.q.trim().is_empty() {
+        return Err(ApiError::new(Code::InvalidQuery, "q must not be empty").field("q"));
+    }
+    let body = MatchBody {
+        city_id: q.city_id,
+        needs: Some(q.q),
+        limit: q.limit,
+        offset: q.offset,
+        profile: q.profile,
+        explain: q.explain,
+        ..Default::default()
+    };
+    respond(state, body, start).await
+}
+
+async fn respond(state: web::Data<AppState>, body: MatchBody, start: Instant) -> ApiResult<HttpResponse> {
+    let city_version = body.city_id.as_deref().map_or(0, |id| state.versions.city(id));
+    let key = format!(
+        "{}|{}|{}",
+        state.versions.catalogue(),
+        city_version,
+        serde_json::to_string(&body).map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
+    );
+    let request_id = state.request_id();
+    if let Some(hit) = state.caches.matches.get(&key) {
+        state.metrics.record_cache("match", true);
+        let mut out = (*hit).clone();
+        out.request_id = request_id;
+        out.cached = true;
+        out.took_ms = start.elapsed().as_secs_f64() * 1e3;
+        return Ok(HttpResponse::Ok().json(out));
+    }
+    state.metrics.record_cache("match", false);
+    let request = body.into_request()?;
+    let response = ranked(&state, move |s| {
+        let engine = s.engine();
+        Ok(MatchResponseBody::new(&engine.match_solutions(&request)?))
+    })
+    .await?;
+    let response = Arc::new(response);
+    state.caches.matches.insert(key, Arc::clone(&response));
+    let mut out = (*response).clone();
+    out.request_id = request_id;
+    out.took_ms = start.elapsed().as_secs_f64() * 1e3;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(match_solutions).service(search);
+}

@@ -1,0 +1,85 @@
+//! HTTP handlers, one file per resource. Each handler extracts, calls the engine or the store
+//! (off the async workers), converts and responds.
+
+pub mod cities;
+pub mod health;
+pub mod kpis;
+pub mod matching;
+pub mod solutions;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::state::AppState;
+
+/// Runs CPU-heavy work (ranking) on the blocking pool behind a bounded number of permits;
+/// when none frees up within the configured wait, answers 503 with `Retry-After`.
+pub async fn ranked<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let permit = match tokio::time::timeout(state.permit_wait, Arc::clone(&state.permits).acquire_owned()).await {
+        Ok(Ok(p)) => p,
+        _ => {
+            state.metrics.record_overload();
+            return Err(ApiError::new(Code::Overloaded, "All ranking workers are busy; retry shortly.").retry_after(1));
+        }
+    };
+    let state = state.clone().into_inner();
+    let span = tracing::Span::current();
+    web::block(move || {
+        let _permit = permit;
+        let _enter = span.enter();
+        f(&state)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError::new(Code::Internal, "An internal error occurred; it has been logged.")
+    })?
+}
+
+/// Runs a write (store then engine) on the blocking pool.
+pub async fn write<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let state = state.clone().into_inner();
+    let span = tracing::Span::current();
+    web::block(move || {
+        let _enter = span.enter();
+        f(&state)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError::new(Code::Internal, "An internal error occurred; it has been logged.")
+    })?
+}
+
+/// Checks an id from the path.
+pub fn check_id(id: &str, field: &str) -> ApiResult<()> {
+    kpimatch_engine::solution::validate_id(id).map_err(|e| match e {
+        kpimatch_engine::Error::InvalidField { message, .. } => {
+            ApiError::new(Code::InvalidPath, message).field(field.to_string())
+        }
+        other => ApiError::from(other),
+    })
+}
+
+/// Resolves paging parameters.
+pub fn paging(limit: Option<usize>, offset: Option<usize>) -> ApiResult<(usize, usize)> {
+    let limit = limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new(Code::InvalidQuery, format!("limit {limit} is outside 1–100")).field("limit"));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset > 10_000_000 {
+        return Err(ApiError::new(Code::InvalidQuery, format!("offset {offset} is too large")).field("offset"));
+    }
+    Ok((limit, offset))
+}

@@ -1,0 +1,310 @@
+//! `/v1/solutions`: create or replace, read, delete, list, bulk import.
+
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use kpimatch_engine::solution::Solution;
+
+use super::{check_id, paging, write};
+use crate::api::{
+    parse_json, parse_json_or_ndjson, read_body, BulkItemResult, BulkResponse, Page, PageParams, SolutionBody,
+    SolutionView,
+};
+use crate::error::{ApiError, ApiResult, Code, Problem};
+use crate::state::AppState;
+use crate::storage::Written;
+
+/// Most items in one bulk call.
+pub const MAX_BULK_ITEMS: usize = 10_000;
+
+/// Create or replace a solution.
+///
+/// Validates the body, writes it durably, then indexes it: the answer comes only once the
+/// write is committed, and the very next match sees it. Solutions without declared KPI impacts
+/// get a KPI profile inferred from their text, shown in the response.
+#[utoipa::path(
+    tag = "solutions",
+    params(("id" = String, Path, description = "Solution id: 1–80 of letters, digits, '-', '_', '.'", example = "aquatrace-leak-detection")),
+    request_body(content = SolutionBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = SolutionView),
+        (status = 200, description = "Replaced", body = SolutionView),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (named in `field`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; not written", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/solutions/{id}")]
+pub async fn put_solution(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    check_id(&id, "id")?;
+    let bytes = read_body(&req, payload, state.limits.json, false).await?;
+    let body: SolutionBody = parse_json(&bytes)?;
+    let solution = body.into_solution(&id)?;
+    let (written, view) = write(&state, move |s| {
+        let catalogue = s.engine().shared_catalogue();
+        solution.validate(&catalogue)?;
+        let _w = s.writer();
+        let written = s.store.put_solutions(std::slice::from_ref(&solution))?[0];
+        let mut engine = s.engine_mut();
+        engine.upsert_solution(solution)?;
+        let view = engine
+            .solution(&id)
+            .map(|st| SolutionView::from_stored(st, engine.catalogue()));
+        drop(engine);
+        s.versions.bump_catalogue();
+        s.refresh_gauges();
+        Ok((written, view))
+    })
+    .await?;
+    let view = view.ok_or_else(|| ApiError::new(Code::Internal, "the stored solution could not be read back"))?;
+    Ok(match written {
+        Written::Created => HttpResponse::Created().json(view),
+        Written::Replaced => HttpResponse::Ok().json(view),
+    })
+}
+
+/// Read a solution.
+///
+/// The solution as stored, with the KPI profile kpimatch ranks it by: declared impacts, or
+/// impacts inferred from its text (with their confidence).
+#[utoipa::path(
+    tag = "solutions",
+    params(("id" = String, Path, description = "Solution id")),
+    responses(
+        (status = 200, description = "The solution", body = SolutionView),
+        (status = 404, description = "No such solution", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/solutions/{id}")]
+pub async fn get_solution(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let engine = state.engine();
+    let s = engine
+        .solution(&id)
+        .ok_or_else(|| ApiError::not_found("solution", &id))?;
+    Ok(HttpResponse::Ok().json(SolutionView::from_stored(s, engine.catalogue())))
+}
+
+/// Delete a solution.
+///
+/// Removes it durably; it is gone from the very next match.
+#[utoipa::path(
+    tag = "solutions",
+    params(("id" = String, Path, description = "Solution id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such solution", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; not deleted", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/solutions/{id}")]
+pub async fn delete_solution(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let deleted = write(&state, move |s| {
+        let _w = s.writer();
+        if s.engine().solution(&id).is_none() {
+            return Ok(None);
+        }
+        s.store.delete_solution(&id)?;
+        s.engine_mut().delete_solution(&id)?;
+        s.versions.bump_catalogue();
+        s.refresh_gauges();
+        Ok(Some(()))
+    })
+    .await?;
+    match deleted {
+        Some(()) => Ok(HttpResponse::NoContent().finish()),
+        None => Err(ApiError::new(Code::NotFound, "the solution was not found")),
+    }
+}
+
+/// List solutions.
+///
+/// Paginated (`limit` ≤ 100, `offset`), in the order they were first written; filter by
+/// `category` (case-insensitive) or `kpi` (addressed, declared or inferred).
+#[utoipa::path(
+    tag = "solutions",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of solutions", body = Page<SolutionView>),
+        (status = 400, description = "Invalid paging or filter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/solutions")]
+pub async fn list_solutions(state: web::Data<AppState>, q: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+    let (limit, offset) = paging(q.limit, q.offset)?;
+    let engine = state.engine();
+    let kpi = match &q.kpi {
+        Some(code) => Some(
+            engine
+                .catalogue()
+                .resolve(code)
+                .map_err(|e| ApiError::new(Code::InvalidQuery, e.to_string()).field("kpi"))?,
+        ),
+        None => None,
+    };
+    let category = q.category.as_deref().map(|c| c.trim().to_lowercase());
+    let matching: Vec<_> = engine
+        .solutions()
+        .filter(|s| {
+            category
+                .as_ref()
+                .is_none_or(|c| s.solution.categories.iter().any(|x| x.to_lowercase() == *c))
+        })
+        .filter(|s| kpi.is_none_or(|k| s.profile.get(k).is_some()))
+        .collect();
+    let items = matching
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|s| SolutionView::from_stored(s, engine.catalogue()))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        total: matching.len(),
+        limit,
+        offset,
+    }))
+}
+
+/// Import solutions in bulk.
+///
+/// A JSON array or NDJSON (`application/x-ndjson`) of up to 10,000 solutions, each with its
+/// `id`. Valid items are written durably in one transaction and indexed once; invalid items
+/// are reported per item and skipped. The body is limited in size (see the README).
+#[utoipa::path(
+    tag = "solutions",
+    request_body(content = Vec<SolutionBody>, description = "Solutions, each with an `id` field", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Per-item results", body = BulkResponse),
+        (status = 400, description = "Not a JSON array or NDJSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large or more than 10,000 items", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported content type", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; nothing written", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/solutions/bulk")]
+pub async fn bulk_solutions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let bytes = read_body(&req, payload, state.limits.bulk, true).await?;
+    let parsed: Vec<Result<serde_json::Value, ApiError>> = parse_json_or_ndjson(&bytes)?;
+    if parsed.len() > MAX_BULK_ITEMS {
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            format!("{} items; a bulk call takes at most {MAX_BULK_ITEMS}", parsed.len()),
+        ));
+    }
+    let catalogue = state.engine().shared_catalogue();
+    let mut items: Vec<BulkItemResult> = Vec::with_capacity(parsed.len());
+    let mut valid: Vec<(usize, Solution)> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (index, item) in parsed.into_iter().enumerate() {
+        match bulk_item(item, &catalogue) {
+            Ok(s) => {
+                if let Some(prev) = seen.insert(s.id.clone(), index) {
+                    let e = ApiError::new(
+                        Code::InvalidField,
+                        format!("id '{}' appears again (first at item {prev})", s.id),
+                    )
+                    .field("id");
+                    items.push(BulkItemResult {
+                        index,
+                        id: Some(s.id),
+                        status: "invalid".into(),
+                        error: Some(e.problem()),
+                    });
+                } else {
+                    items.push(BulkItemResult {
+                        index,
+                        id: Some(s.id.clone()),
+                        status: String::new(),
+                        error: None,
+                    });
+                    valid.push((index, s));
+                }
+            }
+            Err((id, e)) => items.push(BulkItemResult {
+                index,
+                id,
+                status: "invalid".into(),
+                error: Some(e.problem()),
+            }),
+        }
+    }
+    let solutions: Vec<Solution> = valid.iter().map(|(_, s)| s.clone()).collect();
+    let written = write(&state, move |s| {
+        if solutions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _w = s.writer();
+        let written = s.store.put_solutions(&solutions)?;
+        s.engine_mut().upsert_solutions(solutions)?;
+        s.versions.bump_catalogue();
+        s.refresh_gauges();
+        Ok(written)
+    })
+    .await?;
+    for ((index, _), w) in valid.iter().zip(written) {
+        items[*index].status = match w {
+            Written::Created => "created".into(),
+            Written::Replaced => "replaced".into(),
+        };
+    }
+    let stored = valid.len();
+    Ok(HttpResponse::Ok().json(BulkResponse {
+        stored,
+        rejected: items.len() - stored,
+        items,
+    }))
+}
+
+fn bulk_item(
+    item: Result<serde_json::Value, ApiError>,
+    catalogue: &kpimatch_engine::kpi::Catalogue,
+) -> Result<Solution, (Option<String>, ApiError)> {
+    let mut value = item.map_err(|e| (None, e))?;
+    let Some(obj) = value.as_object_mut() else {
+        return Err((
+            None,
+            ApiError::new(Code::InvalidJson, "each item must be a JSON object"),
+        ));
+    };
+    let id = match obj.remove("id") {
+        Some(serde_json::Value::String(s)) => s,
+        _ => {
+            return Err((
+                None,
+                ApiError::new(Code::InvalidField, "each item needs a string 'id'").field("id"),
+            ))
+        }
+    };
+    check_id(&id, "id").map_err(|e| (Some(id.clone()), e))?;
+    let body: SolutionBody = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        (
+            Some(id.clone()),
+            ApiError::new(Code::InvalidJson, format!("not a valid solution: {}", e.into_inner())).field(path),
+        )
+    })?;
+    let s = body.into_solution(&id).map_err(|e| (Some(id.clone()), e))?;
+    s.validate(catalogue)
+        .map_err(|e| (Some(id.clone()), ApiError::from(e)))?;
+    Ok(s)
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(bulk_solutions)
+        .service(list_solutions)
+        .service(put_solution)
+        .service(get_solution)
+        .service(delete_solution);
+}

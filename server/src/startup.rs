@@ -1,0 +1,232 @@
+//! The one application factory: builds the state from settings, the actix `App` with every
+//! route, and the OpenAPI document. `main`, the tests and the spec generator all use it.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use kpimatch_engine::bundle::Bundle;
+use kpimatch_engine::ranking::ProfileSet;
+use kpimatch_engine::Engine;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::error::{ApiError, Code};
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::state::{AppState, BodyLimits, Caches, Versions};
+use crate::storage::{SqliteStore, Store};
+
+/// The top of the OpenAPI document; paths and schemas are collected from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kpimatch API",
+        version = "1",
+        description = "Ranks smart-city solutions against a city's weakest U4SSC KPIs (distance to target) and its stated needs, and explains every result in KPI terms. Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code` and, for validation errors, the offending `field`.",
+        license(name = "Apache-2.0")
+    ),
+    tags(
+        (name = "catalogue", description = "The 91 U4SSC KPIs"),
+        (name = "solutions", description = "Marketplace solutions"),
+        (name = "cities", description = "Cities, their observations and gap analysis"),
+        (name = "matching", description = "Ranked matches with explanations"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Registers every API route (the same list feeds the server and the OpenAPI document).
+pub fn configure_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    routes::kpis::configure(cfg);
+    routes::solutions::configure(cfg);
+    routes::cities::configure(cfg);
+    routes::matching::configure(cfg);
+    routes::health::configure(cfg);
+}
+
+/// The OpenAPI document, derived from the annotated handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure_routes)
+        .split_for_parts();
+    api
+}
+
+/// Opens the store, seeds it from the bundle when empty (unless disabled), and loads the engine.
+pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
+    let bundle = Bundle::load(&settings.bundle)
+        .map_err(crate::commands::report)
+        .with_context(|| format!("loading the data bundle {}", settings.bundle.display()))?;
+    let store = SqliteStore::open(&settings.data_dir)
+        .with_context(|| format!("opening the database in {}", settings.data_dir.display()))?;
+    if settings.seed && store.is_empty()? {
+        store.put_solutions(&bundle.solutions)?;
+        for c in &bundle.cities {
+            store.put_city(c)?;
+        }
+        tracing::info!(
+            solutions = bundle.solutions.len(),
+            cities = bundle.cities.len(),
+            "seeded an empty data directory from the bundle"
+        );
+    }
+    let started = Instant::now();
+    let (solutions, cities) = store.load()?;
+    let mut profiles = bundle.profiles.clone();
+    if !profiles.iter().any(|p| p.name == "default") {
+        profiles.push(kpimatch_engine::ranking::RankingProfile::default());
+    }
+    let mut engine = Engine::new(
+        bundle.catalogue.clone(),
+        bundle.vocabulary.clone(),
+        ProfileSet::new(profiles, "default")?,
+    )?;
+    let n = solutions.len();
+    engine
+        .upsert_solutions(solutions)
+        .context("indexing the stored solutions")?;
+    for c in cities {
+        engine.upsert_city(c).context("loading the stored cities")?;
+    }
+    tracing::info!(
+        solutions = n,
+        seconds = started.elapsed().as_secs_f64(),
+        "index rebuilt from the database"
+    );
+    let concurrency = if settings.match_concurrency == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        settings.match_concurrency
+    };
+    let state = AppState {
+        engine: RwLock::new(engine),
+        write_lock: Mutex::new(()),
+        store: Arc::new(store) as Arc<dyn Store>,
+        versions: Versions::default(),
+        caches: Caches::new(settings.cache_entries),
+        metrics: Metrics::new(),
+        permits: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+        permit_wait: std::time::Duration::from_millis(settings.queue_timeout_ms),
+        limits: BodyLimits {
+            json: settings.max_body_bytes,
+            bulk: settings.max_bulk_bytes,
+        },
+        ready: AtomicBool::new(true),
+        request_seq: AtomicU64::new(0),
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    state.refresh_gauges();
+    Ok(state)
+}
+
+/// Records each request's metrics and logs one line with its latency and status.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_string());
+    let status = res.status().as_u16();
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(state) = state {
+        state.metrics.record_request(&route, &method, status, seconds);
+    }
+    tracing::info!(%method, %path, %route, status, latency_ms = seconds * 1e3, "request");
+    Ok(res)
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        Code::NotFound,
+        format!(
+            "no route for {} {}",
+            req.method(),
+            crate::error::truncate(req.path(), 200)
+        ),
+    ))
+}
+
+/// Starts the HTTP server on a bound listener with the given state.
+pub fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize) -> anyhow::Result<Server> {
+    let mut server = HttpServer::new(move || {
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(state.clone())
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                let field = e.to_string().split('`').nth(1).map(str::to_string);
+                let mut err = ApiError::new(Code::InvalidQuery, format!("invalid query string: {e}"));
+                if let Some(f) = field {
+                    err = err.field(f);
+                }
+                err.into()
+            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| ApiError::new(Code::InvalidPath, format!("invalid path: {e}")).into()),
+            )
+            .configure(configure_routes)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            .default_service(web::to(not_found))
+            .wrap(from_fn(observe))
+    })
+    .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// A built application: its state and the running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port), loads the state and starts serving.
+    pub fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(build_state(settings)?);
+        let server = run(listener, state.clone(), settings.http_workers)?;
+        Ok(Application { port, server, state })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests inspect it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until the server stops (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

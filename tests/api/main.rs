@@ -1,0 +1,3 @@
+//! Integration tests of the HTTP API: one binary, one module per resource.
+
+mod helpers;
