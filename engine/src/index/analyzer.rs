@@ -35,7 +35,7 @@ mod tests {
     #[test]
     fn stems_and_drops_stop_words() {
         let mut a = english();
-        assert_eq!(analyse(&mut a, "What fixes our Water KPIs?"), ["fix", "water", "kpis"]);
+        assert_eq!(analyse(&mut a, "The leaks of the Water pipes"), ["leak", "water", "pipe"]);
         assert_eq!(analyse(&mut a, "leaks leaking leakage"), ["leak", "leak", "leakag"]);
         assert_eq!(analyse(&mut a, "Café  e-Bikes"), ["cafe", "e", "bike"]);
     }
