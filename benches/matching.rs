@@ -1,1 +1,260 @@
+//! Performance benches of the kpimatch engine (criterion, fixed seeds, `harness = false`).
+//!
+//! What each group compares:
+//!
+//! * `gaps/{city}` — `GapAnalysis::compute` for every bundled city: the cost of turning a city's
+//!   observations into its weakest-first gap list and roll-ups (paid once per match request).
+//! * `match/{size}/…` — one top-10 match request against a synthetic catalogue of `size`
+//!   solutions (`kpimatch_engine::synth::generate`, seed [`SYNTH_SEED`]), built once per size
+//!   and process, outside the timed loop (`Engine::new`, `upsert_solutions` in chunks of 50,000,
+//!   the bundle's cities upserted). Within one size, on the same engine:
+//!   - `bm25_reference`: the baseline — a plain tantivy BM25 top-10 over the `all` field of the
+//!     same index (`TextIndex::bm25_reference`) with the analysed user terms of the same needs
+//!     text (analysed once, outside the loop): no expansions, boosts, KPI part or explanations;
+//!   - `hybrid`: a city plus a needs text, default profile, explanations on (the API default);
+//!   - `text_only`: the same city and needs text under the `text-only` ablation profile;
+//!   - `kpi_only`: the same city with no text at all (`needs: ""`): pure gap ranking over the
+//!     impact-ordered KPI lists.
+//!
+//!   So `hybrid / bm25_reference` is the price of kpimatch's ranking over a plain BM25 search.
+//!   Every benchmark rotates through the same fixed list of (city, needs) pairs, one per
+//!   iteration, so no variant gets a cache advantage.
+//! * `build/{size}/…` — index build throughput (Throughput::Elements = solutions):
+//!   - `upsert`: a fresh engine loaded with `size` synthetic solutions (validation, profile
+//!     inference, tantivy indexing and commit, KPI lists), in chunks of 50,000;
+//!   - `profile_for`: the profile inference alone (`Engine::profile_for` per solution), so the
+//!     split between inference and indexing is visible.
+//!
+//! Environment:
+//! * `KPIMATCH_BENCH_SIZES` — catalogue sizes of `match` (default `1000,10000,100000,1000000`;
+//!   the 1M catalogue takes minutes to build and a few GB of memory).
+//! * `KPIMATCH_BENCH_BUILD_SIZES` — sizes of `build` (default `10000,100000`).
+//!
+//! A size's catalogue is only built when one of its benchmarks passes criterion's filter, so
+//! `cargo bench --bench matching -- gaps` builds nothing. `benches/report.sh` runs this bench
+//! and prints medians, ratios and throughputs from criterion's JSON estimates.
 
+use std::cell::OnceCell;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
+use kpimatch_engine::bundle::Bundle;
+use kpimatch_engine::city::GapAnalysis;
+use kpimatch_engine::ranking::{ProfileSet, RankingProfile};
+use kpimatch_engine::solution::Solution;
+use kpimatch_engine::{synth, Engine, MatchRequest};
+
+/// Seed of every synthetic catalogue.
+const SYNTH_SEED: u64 = 42;
+/// Solutions per `upsert_solutions` call when loading a catalogue.
+const CHUNK: usize = 50_000;
+/// Results per request.
+const TOP: usize = 10;
+
+const DEFAULT_SIZES: &str = "1000,10000,100000,1000000";
+const DEFAULT_BUILD_SIZES: &str = "10000,100000";
+
+/// Needs texts of the match benches, paired in order with the bundle's cities (cycled).
+const NEEDS: [&str; 12] = [
+    "reduce the drinking water we lose from leaking pipes",
+    "cut traffic congestion and make buses more reliable",
+    "lower the energy used to heat public buildings",
+    "bring broadband internet to households and schools",
+    "early flood warnings and drainage that does not overflow",
+    "cleaner air: get homes off coal and cut emissions",
+    "collect solid waste in fast growing informal settlements",
+    "faster ambulances and digital patient records",
+    "jobs and skills for unemployed young people",
+    "more solar power and less diesel for electricity",
+    "affordable housing and safer streets at night",
+    "online services so residents stop queuing at the town hall",
+];
+
+fn bundle() -> Bundle {
+    Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).expect("the bundled index-data loads")
+}
+
+/// Sizes from an environment variable: comma-separated counts (`_` allowed as a separator).
+fn sizes(var: &str, default: &str) -> Vec<usize> {
+    let text = std::env::var(var).unwrap_or_else(|_| default.to_string());
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let n: usize = s
+                .replace('_', "")
+                .parse()
+                .unwrap_or_else(|_| panic!("{var}: '{s}' is not a count of solutions"));
+            assert!(
+                (1..=synth::MAX_SOLUTIONS).contains(&n),
+                "{var}: {n} is outside 1..={}",
+                synth::MAX_SOLUTIONS
+            );
+            n
+        })
+        .collect()
+}
+
+/// An empty engine with the bundle's catalogue, vocabulary and profiles (as `Engine::from_bundle`).
+fn empty_engine(bundle: &Bundle) -> Engine {
+    let mut profiles = bundle.profiles.clone();
+    if !profiles.iter().any(|p| p.name == "default") {
+        profiles.push(RankingProfile::default());
+    }
+    let profiles = ProfileSet::new(profiles, "default").expect("the bundle has a default profile");
+    Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles).expect("an empty engine")
+}
+
+fn upsert_in_chunks(engine: &mut Engine, solutions: Vec<Solution>) {
+    let mut rest = solutions.into_iter();
+    loop {
+        let chunk: Vec<Solution> = rest.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        engine.upsert_solutions(chunk).expect("synthetic solutions are valid");
+    }
+}
+
+fn synthetic(bundle: &Bundle, n: usize) -> Vec<Solution> {
+    synth::generate(&bundle.solutions, &bundle.catalogue, n, SYNTH_SEED)
+}
+
+fn bench_gaps(c: &mut Criterion) {
+    let bundle = bundle();
+    let mut group = c.benchmark_group("gaps");
+    for city in &bundle.cities {
+        group.bench_function(BenchmarkId::from_parameter(&city.id), |b| {
+            b.iter(|| GapAnalysis::compute(black_box(city), black_box(&bundle.catalogue)))
+        });
+    }
+    group.finish();
+}
+
+/// One rotation entry: the same city and needs text in the four request shapes.
+struct Query {
+    hybrid: MatchRequest,
+    text_only: MatchRequest,
+    kpi_only: MatchRequest,
+    reference_terms: Vec<String>,
+}
+
+/// A loaded engine of one catalogue size and its rotation of queries.
+struct MatchFixture {
+    engine: Engine,
+    queries: Vec<Query>,
+}
+
+impl MatchFixture {
+    fn build(bundle: &Bundle, n: usize) -> MatchFixture {
+        let started = Instant::now();
+        let mut engine = empty_engine(bundle);
+        upsert_in_chunks(&mut engine, synthetic(bundle, n));
+        for city in &bundle.cities {
+            engine.upsert_city(city.clone()).expect("bundled cities are valid");
+        }
+        eprintln!(
+            "match/{n}: catalogue of {} solutions built in {:.1} s (not timed)",
+            engine.stats().solutions,
+            started.elapsed().as_secs_f64()
+        );
+        let queries = NEEDS
+            .iter()
+            .zip(bundle.cities.iter().cycle())
+            .map(|(needs, city)| {
+                let hybrid = MatchRequest::for_city(&city.id).with_needs(needs).with_limit(TOP);
+                let text_only = hybrid.clone().with_profile("text-only");
+                let kpi_only = MatchRequest::for_city(&city.id).with_needs("").with_limit(TOP);
+                let reference_terms = engine.plan(&hybrid).expect("a valid request").user_terms;
+                assert!(!reference_terms.is_empty(), "'{needs}' has no terms");
+                Query {
+                    hybrid,
+                    text_only,
+                    kpi_only,
+                    reference_terms,
+                }
+            })
+            .collect();
+        MatchFixture { engine, queries }
+    }
+}
+
+fn bench_match(c: &mut Criterion) {
+    let bundle = bundle();
+    assert!(!bundle.cities.is_empty(), "the bundle has no cities");
+    let mut group = c.benchmark_group("match");
+    group.sample_size(50).measurement_time(Duration::from_secs(10));
+    for n in sizes("KPIMATCH_BENCH_SIZES", DEFAULT_SIZES) {
+        // Built by the first benchmark of this size that runs; dropped before the next size.
+        let cell: OnceCell<MatchFixture> = OnceCell::new();
+        let fixture = || cell.get_or_init(|| MatchFixture::build(&bundle, n));
+        let size = n.to_string();
+        group.bench_function(BenchmarkId::new(&size, "bm25_reference"), |b| {
+            let f = fixture();
+            let mut i = 0;
+            b.iter(|| {
+                let q = &f.queries[i % f.queries.len()];
+                i += 1;
+                f.engine.text_index().bm25_reference(&q.reference_terms, TOP).unwrap()
+            })
+        });
+        let variants: [(&str, fn(&Query) -> &MatchRequest); 3] = [
+            ("hybrid", |q| &q.hybrid),
+            ("text_only", |q| &q.text_only),
+            ("kpi_only", |q| &q.kpi_only),
+        ];
+        for (name, request) in variants {
+            group.bench_function(BenchmarkId::new(&size, name), |b| {
+                let f = fixture();
+                let mut i = 0;
+                b.iter(|| {
+                    let q = &f.queries[i % f.queries.len()];
+                    i += 1;
+                    f.engine.match_solutions(request(q)).unwrap()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn bench_build(c: &mut Criterion) {
+    let bundle = bundle();
+    let mut group = c.benchmark_group("build");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in sizes("KPIMATCH_BENCH_BUILD_SIZES", DEFAULT_BUILD_SIZES) {
+        let cell: OnceCell<Vec<Solution>> = OnceCell::new();
+        let solutions = || cell.get_or_init(|| synthetic(&bundle, n));
+        let size = n.to_string();
+        group.throughput(Throughput::Elements(n as u64));
+        // About 10 builds; criterion extends the time when they take longer.
+        group.measurement_time(Duration::from_secs((n as u64 / 1_000).clamp(5, 300)));
+        group.bench_function(BenchmarkId::new(&size, "upsert"), |b| {
+            let all = solutions();
+            b.iter_batched(
+                || (empty_engine(&bundle), all.clone()),
+                |(mut engine, batch)| {
+                    upsert_in_chunks(&mut engine, batch);
+                    engine // dropped outside the timing
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_function(BenchmarkId::new(&size, "profile_for"), |b| {
+            let all = solutions();
+            let engine = empty_engine(&bundle);
+            b.iter(|| {
+                let mut entries = 0usize;
+                for s in all {
+                    entries += engine.profile_for(s).entries().len();
+                }
+                entries
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_gaps, bench_match, bench_build);
+criterion_main!(benches);

@@ -174,6 +174,40 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Rank a BEIR-format benchmark (corpus.jsonl, queries.jsonl, qrels) with the engine's text
+    /// ranking and report trec_eval measures and timing.
+    EvalBeir {
+        /// The BEIR directory.
+        dir: PathBuf,
+        /// Write the TREC run here.
+        #[arg(long)]
+        run_out: Option<PathBuf>,
+        /// Ranking profile file (JSON) to use instead of the built-in BEIR profile.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Pseudo-relevance feedback: expansion terms taken from the first-pass top documents (0: off).
+        #[arg(long)]
+        prf_terms: Option<usize>,
+    },
+    /// Score a TREC run file as trec_eval does (measure<TAB>topic|all<TAB>value).
+    TrecEval {
+        /// Qrels (TREC or BEIR tsv).
+        qrels: PathBuf,
+        /// Run (TREC format).
+        run: PathBuf,
+        /// Per-topic values too.
+        #[arg(short = 'q')]
+        per_topic: bool,
+        /// Average over all topics in the qrels (missing topics score 0).
+        #[arg(short = 'c')]
+        complete: bool,
+        /// Relevance level: grades at or above count as relevant for binary measures.
+        #[arg(short = 'l', default_value_t = 1)]
+        level: i32,
+        /// Measures (trec_eval names; repeat). Default: all implemented.
+        #[arg(short = 'm')]
+        measures: Vec<String>,
+    },
     /// Data bundle tools.
     Bundle {
         #[command(subcommand)]

@@ -230,3 +230,63 @@ impl Application {
         self.server.await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json"))
+            .expect("openapi/openapi.json is committed")
+    }
+
+    /// Fails when the committed spec differs from the one the handlers generate. Regenerate with
+    /// `cargo run -p kpimatch-server -- openapi > openapi/openapi.json`.
+    #[test]
+    fn committed_spec_matches_the_handlers() {
+        let generated = openapi().to_pretty_json().expect("the spec serialises");
+        assert!(
+            committed().trim_end() == generated.trim_end(),
+            "openapi/openapi.json is stale: regenerate it with `cargo run -p kpimatch-server -- openapi > openapi/openapi.json`"
+        );
+    }
+
+    /// Every operation documents itself: summary, description, a success response, its error
+    /// responses (as problem+json), and examples for its inputs.
+    #[test]
+    fn every_operation_is_documented() {
+        let spec: serde_json::Value = serde_json::from_str(&openapi().to_json().unwrap()).unwrap();
+        let schemas = &spec["components"]["schemas"];
+        for (path, ops) in spec["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                let name = format!("{} {path}", method.to_uppercase());
+                assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no summary");
+                assert!(op["description"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no description");
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.keys().any(|k| k.starts_with('2')), "{name}: no success response");
+                let public_probe = ["/healthz", "/metrics", "/v1/kpis"].contains(&path.as_str());
+                if !public_probe {
+                    let errors: Vec<_> = responses.iter().filter(|(k, _)| k.starts_with('4') || k.starts_with('5')).collect();
+                    assert!(!errors.is_empty(), "{name}: no error responses");
+                    for (code, r) in errors {
+                        assert!(r["content"]["application/problem+json"].is_object(), "{name} {code}: not problem+json");
+                    }
+                }
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    if p["in"] == "path" {
+                        assert!(p["description"].is_string(), "{name}: path parameter without description");
+                    }
+                }
+                if let Some(body) = op.get("requestBody") {
+                    let content = body["content"].as_object().unwrap();
+                    let has_example = content.values().any(|c| {
+                        let schema = &c["schema"];
+                        let referenced = schema["$ref"].as_str().or(schema["items"]["$ref"].as_str()).and_then(|r| r.rsplit('/').next());
+                        c.get("example").is_some() || referenced.is_some_and(|n| schemas[n].get("example").is_some())
+                    });
+                    assert!(has_example, "{name}: request body without an example");
+                }
+            }
+        }
+    }
+}

@@ -1,3 +1,8 @@
 //! Integration tests of the engine: one binary, one module per concern.
 
+mod bundle;
+mod compat;
+mod gaps;
+mod properties;
+mod support;
 mod trec_eval_conformance;

@@ -28,8 +28,6 @@ pub struct TextFieldBoosts {
     pub tags: f32,
     /// Summary.
     pub summary: f32,
-    /// Description.
-    pub description: f32,
 }
 
 impl Default for TextFieldBoosts {
@@ -39,7 +37,6 @@ impl Default for TextFieldBoosts {
             title: 0.5,
             tags: 0.5,
             summary: 0.0,
-            description: 0.0,
         }
     }
 }
@@ -77,7 +74,6 @@ struct Fields {
     title: Field,
     tags: Field,
     summary: Field,
-    description: Field,
 }
 
 /// Ordinal → document address for one searcher generation.
@@ -121,8 +117,7 @@ fn schema() -> (Schema, Fields) {
         all: b.add_text_field("all", text.clone()),
         title: b.add_text_field("title", text.clone()),
         tags: b.add_text_field("tags", text.clone()),
-        summary: b.add_text_field("summary", text.clone()),
-        description: b.add_text_field("description", text),
+        summary: b.add_text_field("summary", text),
     };
     (b.build(), fields)
 }
@@ -178,7 +173,6 @@ impl TextIndex {
         doc.add_u64(f.ord, u64::from(ord));
         doc.add_text(f.title, &s.title);
         doc.add_text(f.summary, &s.summary);
-        doc.add_text(f.description, &s.description);
         for t in &s.tags {
             doc.add_text(f.tags, t);
         }
@@ -257,7 +251,6 @@ impl TextIndex {
                 (f.title, b.title),
                 (f.tags, b.tags),
                 (f.summary, b.summary),
-                (f.description, b.description),
             ] {
                 let w = boost * t.weight;
                 if w > 0.0 {
@@ -306,7 +299,6 @@ impl TextIndex {
                 title: 0.0,
                 tags: 0.0,
                 summary: 0.0,
-                description: 0.0,
             },
         };
         let searcher = self.reader.searcher();

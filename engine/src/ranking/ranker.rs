@@ -291,7 +291,9 @@ impl Ranker<'_> {
             } else {
                 0.0
             };
-            let settled = scored.len() >= need && scored[need - 1].score > bound;
+            // With one part only, that part's own top list is already the exact answer.
+            let single = !(text_on && kpi_on);
+            let settled = single || (scored.len() >= need && scored[need - 1].score > bound);
             if settled || (!text_full && !kpi_full) || depth >= total {
                 scored.truncate(need);
                 return Ok(scored);

@@ -144,3 +144,29 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `kpimatch trec-eval`: trec_eval's output for the measures implemented.
+pub fn trec_eval(
+    qrels: &std::path::Path,
+    run: &std::path::Path,
+    per_topic: bool,
+    complete: bool,
+    level: i32,
+    measures: &[String],
+) -> anyhow::Result<ExitCode> {
+    use kpimatch_engine::eval::{evaluate, EvalOptions, Run};
+    let q = Qrels::read_file(qrels).map_err(report)?;
+    let r = Run::read_file(run).map_err(report)?;
+    let measures = if measures.is_empty() {
+        Measure::standard()
+    } else {
+        parse_measures(&measures.join(","))?
+    };
+    let options = EvalOptions::default()
+        .with_relevance_level(level)
+        .with_average_complete(complete)
+        .with_measures(measures.clone());
+    let report = evaluate(&q, &r, &options);
+    print!("{}", report.to_trec_eval_string(per_topic, &measures));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,6 +1,7 @@
 //! One function per subcommand.
 
 mod bundle;
+mod beir;
 mod eval;
 mod import;
 mod matching;
@@ -21,6 +22,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bundle { action } => bundle::run(&cli.bundle, action),
         Command::Serve(args) => serve::run(&cli.bundle, args),
+        Command::EvalBeir { dir, run_out, profile, prf_terms } => beir::run(&cli.bundle, &dir, run_out, profile, prf_terms),
+        Command::TrecEval { qrels, run, per_topic, complete, level, measures } => {
+            eval::trec_eval(&qrels, &run, per_topic, complete, level, &measures)
+        }
         Command::Openapi => {
             println!("{}", crate::startup::openapi().to_pretty_json()?);
             Ok(ExitCode::SUCCESS)

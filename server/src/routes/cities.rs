@@ -61,6 +61,8 @@ pub async fn put_city(
 }
 
 /// Read a city.
+///
+/// The city as stored: its stated needs and every KPI observation (codes normalised).
 #[utoipa::path(
     tag = "cities",
     params(("id" = String, Path, description = "City id")),
@@ -77,6 +79,8 @@ pub async fn get_city(state: web::Data<AppState>, id: web::Path<String>) -> ApiR
 }
 
 /// Delete a city.
+///
+/// Removes the city durably; its gap analysis and matches are gone at once.
 #[utoipa::path(
     tag = "cities",
     params(("id" = String, Path, description = "City id")),
