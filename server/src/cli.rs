@@ -148,9 +148,15 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
-        /// Write an SVG chart of per-topic deltas (first profile vs each other) to this file.
+        /// Write an SVG chart of per-topic values (every profile, first measure) to this file.
         #[arg(long)]
         svg: Option<PathBuf>,
+        /// Measure the ranking as served, from the feedback stored in the data directory
+        /// (adopted = 2, shortlist/contact = 1, seen only = 0; impressions give the served run).
+        #[arg(long)]
+        from_feedback: bool,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Fit a ranking profile's weights on the training topics (coordinate ascent on a measure,
     /// k-fold cross-validated) and write it as data.

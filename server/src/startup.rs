@@ -22,7 +22,7 @@ use crate::config::Settings;
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::state::{AppState, BodyLimits, Caches, Versions};
+use crate::state::{AppState, Benchmark, BodyLimits, Caches, Versions};
 use crate::storage::{SqliteStore, Store};
 
 /// The top of the OpenAPI document; paths and schemas are collected from the handlers.
@@ -39,6 +39,7 @@ use crate::storage::{SqliteStore, Store};
         (name = "solutions", description = "Marketplace solutions"),
         (name = "cities", description = "Cities, their observations and gap analysis"),
         (name = "matching", description = "Ranked matches with explanations"),
+        (name = "evaluation", description = "Ranking quality on judged topics, and feedback from use"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -50,6 +51,8 @@ pub fn configure_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfi
     routes::solutions::configure(cfg);
     routes::cities::configure(cfg);
     routes::matching::configure(cfg);
+    routes::evaluations::configure(cfg);
+    routes::feedback::configure(cfg);
     routes::health::configure(cfg);
 }
 
@@ -123,6 +126,10 @@ pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
             bulk: settings.max_bulk_bytes,
         },
         ready: AtomicBool::new(true),
+        benchmark: Benchmark {
+            topics: bundle.topics.clone(),
+            qrels: kpimatch_engine::eval::qrels_from(&bundle.judgments),
+        },
         request_seq: AtomicU64::new(0),
         started: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -260,28 +267,49 @@ mod tests {
         for (path, ops) in spec["paths"].as_object().unwrap() {
             for (method, op) in ops.as_object().unwrap() {
                 let name = format!("{} {path}", method.to_uppercase());
-                assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no summary");
-                assert!(op["description"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no description");
+                assert!(
+                    op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{name}: no summary"
+                );
+                assert!(
+                    op["description"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{name}: no description"
+                );
                 let responses = op["responses"].as_object().unwrap();
-                assert!(responses.keys().any(|k| k.starts_with('2')), "{name}: no success response");
+                assert!(
+                    responses.keys().any(|k| k.starts_with('2')),
+                    "{name}: no success response"
+                );
                 let public_probe = ["/healthz", "/metrics", "/v1/kpis"].contains(&path.as_str());
                 if !public_probe {
-                    let errors: Vec<_> = responses.iter().filter(|(k, _)| k.starts_with('4') || k.starts_with('5')).collect();
+                    let errors: Vec<_> = responses
+                        .iter()
+                        .filter(|(k, _)| k.starts_with('4') || k.starts_with('5'))
+                        .collect();
                     assert!(!errors.is_empty(), "{name}: no error responses");
                     for (code, r) in errors {
-                        assert!(r["content"]["application/problem+json"].is_object(), "{name} {code}: not problem+json");
+                        assert!(
+                            r["content"]["application/problem+json"].is_object(),
+                            "{name} {code}: not problem+json"
+                        );
                     }
                 }
                 for p in op["parameters"].as_array().into_iter().flatten() {
                     if p["in"] == "path" {
-                        assert!(p["description"].is_string(), "{name}: path parameter without description");
+                        assert!(
+                            p["description"].is_string(),
+                            "{name}: path parameter without description"
+                        );
                     }
                 }
                 if let Some(body) = op.get("requestBody") {
                     let content = body["content"].as_object().unwrap();
                     let has_example = content.values().any(|c| {
                         let schema = &c["schema"];
-                        let referenced = schema["$ref"].as_str().or(schema["items"]["$ref"].as_str()).and_then(|r| r.rsplit('/').next());
+                        let referenced = schema["$ref"]
+                            .as_str()
+                            .or(schema["items"]["$ref"].as_str())
+                            .and_then(|r| r.rsplit('/').next());
                         c.get("example").is_some() || referenced.is_some_and(|n| schemas[n].get("example").is_some())
                     });
                     assert!(has_example, "{name}: request body without an example");

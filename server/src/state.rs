@@ -91,12 +91,22 @@ pub struct AppState {
     pub permit_wait: std::time::Duration,
     /// Limits on request bodies.
     pub limits: BodyLimits,
+    /// The bundled judged topics.
+    pub benchmark: Benchmark,
     /// True once the engine is loaded.
     pub ready: AtomicBool,
     /// Request counter for request ids.
     pub request_seq: AtomicU64,
     /// Process start, for request ids.
     pub started: u64,
+}
+
+/// The bundled judged topics and their judgments.
+pub struct Benchmark {
+    /// Topics.
+    pub topics: Vec<kpimatch_engine::bundle::Topic>,
+    /// Judgments.
+    pub qrels: kpimatch_engine::eval::Qrels,
 }
 
 /// Body size limits.

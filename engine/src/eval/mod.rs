@@ -41,3 +41,6 @@ pub use harness::{
 
 mod tune;
 pub use tune::{coordinate_ascent, score_profile, tune, Fold, Step, TuneConfig, TuneReport};
+
+mod feedback;
+pub use feedback::{derive_judgments, EventKind, FeedbackEvent};

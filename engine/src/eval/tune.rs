@@ -273,8 +273,18 @@ pub fn tune(
     let mut folds = Vec::new();
     if cfg.folds >= 2 && train.len() >= cfg.folds {
         for f in 0..cfg.folds {
-            let val: Vec<Topic> = train.iter().enumerate().filter(|(i, _)| i % cfg.folds == f).map(|(_, t)| t.clone()).collect();
-            let fit: Vec<Topic> = train.iter().enumerate().filter(|(i, _)| i % cfg.folds != f).map(|(_, t)| t.clone()).collect();
+            let val: Vec<Topic> = train
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % cfg.folds == f)
+                .map(|(_, t)| t.clone())
+                .collect();
+            let fit: Vec<Topic> = train
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % cfg.folds != f)
+                .map(|(_, t)| t.clone())
+                .collect();
             let (fitted, _, _) = coordinate_ascent(engine, start, &fit, qrels, cfg)?;
             folds.push(Fold {
                 validation_topics: val.iter().map(|t| t.id.clone()).collect(),

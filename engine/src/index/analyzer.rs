@@ -35,7 +35,10 @@ mod tests {
     #[test]
     fn stems_and_drops_stop_words() {
         let mut a = english();
-        assert_eq!(analyse(&mut a, "The leaks of the Water pipes"), ["leak", "water", "pipe"]);
+        assert_eq!(
+            analyse(&mut a, "The leaks of the Water pipes"),
+            ["leak", "water", "pipe"]
+        );
         assert_eq!(analyse(&mut a, "leaks leaking leakage"), ["leak", "leak", "leakag"]);
         assert_eq!(analyse(&mut a, "Café  e-Bikes"), ["cafe", "e", "bike"]);
     }

@@ -4,12 +4,16 @@
 mod body;
 mod catalogue;
 mod cities;
+mod evaluations;
+mod feedback;
 mod matching;
 mod solutions;
 
 pub use body::{parse_json, parse_json_or_ndjson, read_body};
 pub use catalogue::KpiView;
 pub use cities::{CityBody, CityView, GapsView, ObservationBody};
+pub use evaluations::{ComparisonView, EvaluationBody, EvaluationReport, ProfileResult, TopicBody};
+pub use feedback::{FeedbackAck, FeedbackBody};
 pub use matching::{FiltersBody, MatchBody, MatchResponseBody, SearchParams};
 pub use solutions::{BulkItemResult, BulkResponse, KpiImpactBody, ProfileEntryView, SolutionBody, SolutionView};
 

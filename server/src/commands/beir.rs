@@ -70,7 +70,9 @@ pub fn run(
     profile: Option<PathBuf>,
     prf_terms: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
-    let qrels_path = [dir.join("qrels/test.tsv"), dir.join("qrels-test.tsv")].into_iter().find(|p| p.exists());
+    let qrels_path = [dir.join("qrels/test.tsv"), dir.join("qrels-test.tsv")]
+        .into_iter()
+        .find(|p| p.exists());
     let Some(qrels_path) = qrels_path else {
         bail!("no qrels/test.tsv or qrels-test.tsv in {}", dir.display());
     };
@@ -93,7 +95,11 @@ pub fn run(
         .into_iter()
         .map(|d| Solution {
             id: d.id,
-            title: if d.title.trim().is_empty() { "(untitled)".into() } else { d.title },
+            title: if d.title.trim().is_empty() {
+                "(untitled)".into()
+            } else {
+                d.title
+            },
             provider: String::new(),
             summary: String::new(),
             description: d.text,
@@ -120,7 +126,11 @@ pub fn run(
         let t = Instant::now();
         let resp = engine.match_solutions(&req)?;
         latencies.push(t.elapsed().as_secs_f64() * 1e3);
-        run.add_scored(q.id.clone(), resp.results.into_iter().map(|r| (r.solution_id, f64::from(r.score))), &name);
+        run.add_scored(
+            q.id.clone(),
+            resp.results.into_iter().map(|r| (r.solution_id, f64::from(r.score))),
+            &name,
+        );
     }
     latencies.sort_by(f64::total_cmp);
     if let Some(p) = &run_out {
@@ -135,11 +145,19 @@ pub fn run(
         Measure::P(10),
     ];
     let rep = evaluate(&qrels, &run, &EvalOptions::default().with_measures(measures));
-    println!("collection: {} ({} documents, {} queries judged)", dir.display(), n_docs, qrels.num_topics());
+    println!(
+        "collection: {} ({} documents, {} queries judged)",
+        dir.display(),
+        n_docs,
+        qrels.num_topics()
+    );
     for m in measures {
         println!("{:<12} {:.4}", m.name(), rep.mean(m).unwrap_or(0.0));
     }
-    println!("index build: {build:.2} s ({:.0} documents/s)", n_docs as f64 / build.max(1e-9));
+    println!(
+        "index build: {build:.2} s ({:.0} documents/s)",
+        n_docs as f64 / build.max(1e-9)
+    );
     println!(
         "per query: median {:.3} ms, p99 {:.3} ms over {} queries",
         percentile(&latencies, 0.5),

@@ -93,7 +93,7 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
         .collect();
     if let Some(path) = &a.svg {
         let key = measures.first().copied().unwrap_or(Measure::NdcgCut(10));
-        let chart = super::svg::per_topic_chart(&reports, key);
+        let chart = crate::svg::per_topic_chart(&reports, key);
         std::fs::write(path, chart).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
@@ -168,5 +168,36 @@ pub fn trec_eval(
         .with_measures(measures.clone());
     let report = evaluate(&q, &r, &options);
     print!("{}", report.to_trec_eval_string(per_topic, &measures));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kpimatch eval --from-feedback`: judgments and the served run derived from stored feedback.
+pub fn from_feedback(bundle: &std::path::Path, data: crate::cli::DataArgs, a: &EvalArgs) -> anyhow::Result<ExitCode> {
+    use kpimatch_engine::eval::{derive_judgments, evaluate, EvalOptions, FeedbackEvent};
+    let state = super::serve::offline_state(bundle, data)?;
+    let events: Vec<FeedbackEvent> = state
+        .store
+        .feedback()?
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()
+        .context("a stored feedback event is unreadable")?;
+    let (qrels, run) = derive_judgments(&events);
+    if let Some(dir) = &a.run_out {
+        std::fs::create_dir_all(dir)?;
+        qrels.write_trec_file(dir.join("feedback.qrels")).map_err(report)?;
+        run.write_file(dir.join("served.run")).map_err(report)?;
+        eprintln!("wrote {0}/feedback.qrels and {0}/served.run", dir.display());
+    }
+    let measures = parse_measures(&a.metrics)?;
+    let rep = evaluate(&qrels, &run, &EvalOptions::default().with_measures(measures.clone()));
+    println!(
+        "feedback events: {}, requests judged: {}",
+        events.len(),
+        qrels.num_topics()
+    );
+    for m in &measures {
+        println!("{:<12} {:.4}", m.name(), rep.mean(*m).unwrap_or(0.0));
+    }
     Ok(ExitCode::SUCCESS)
 }

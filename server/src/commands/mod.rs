@@ -1,12 +1,12 @@
 //! One function per subcommand.
 
-mod bundle;
 mod beir;
+mod bundle;
 mod eval;
 mod import;
 mod matching;
 mod serve;
-pub mod svg;
+
 mod tune;
 
 use std::process::ExitCode;
@@ -22,10 +22,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bundle { action } => bundle::run(&cli.bundle, action),
         Command::Serve(args) => serve::run(&cli.bundle, args),
-        Command::EvalBeir { dir, run_out, profile, prf_terms } => beir::run(&cli.bundle, &dir, run_out, profile, prf_terms),
-        Command::TrecEval { qrels, run, per_topic, complete, level, measures } => {
-            eval::trec_eval(&qrels, &run, per_topic, complete, level, &measures)
-        }
+        Command::EvalBeir {
+            dir,
+            run_out,
+            profile,
+            prf_terms,
+        } => beir::run(&cli.bundle, &dir, run_out, profile, prf_terms),
+        Command::TrecEval {
+            qrels,
+            run,
+            per_topic,
+            complete,
+            level,
+            measures,
+        } => eval::trec_eval(&qrels, &run, per_topic, complete, level, &measures),
         Command::Openapi => {
             println!("{}", crate::startup::openapi().to_pretty_json()?);
             Ok(ExitCode::SUCCESS)
@@ -45,6 +55,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             matching::run_match(&engine, city, needs, limit, profile, diversity, json)
         }
         Command::Eval {
+            from_feedback,
+            data,
             topics,
             qrels,
             profiles,
@@ -66,7 +78,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
                 svg,
             };
-            eval::run(&cli.bundle, args)
+            if from_feedback {
+                eval::from_feedback(&cli.bundle, data, &args)
+            } else {
+                eval::run(&cli.bundle, args)
+            }
         }
         Command::Tune {
             from,

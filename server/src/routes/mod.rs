@@ -2,6 +2,8 @@
 //! (off the async workers), converts and responds.
 
 pub mod cities;
+pub mod evaluations;
+pub mod feedback;
 pub mod health;
 pub mod kpis;
 pub mod matching;
