@@ -140,6 +140,9 @@ struct Query {
     reference_terms: Vec<String>,
 }
 
+/// Which of a [`Query`]'s requests a benchmark sends.
+type PickRequest = fn(&Query) -> &MatchRequest;
+
 /// A loaded engine of one catalogue size and its rotation of queries.
 struct MatchFixture {
     engine: Engine,
@@ -199,7 +202,7 @@ fn bench_match(c: &mut Criterion) {
                 f.engine.text_index().bm25_reference(&q.reference_terms, TOP).unwrap()
             })
         });
-        let variants: [(&str, fn(&Query) -> &MatchRequest); 3] = [
+        let variants: [(&str, PickRequest); 3] = [
             ("hybrid", |q| &q.hybrid),
             ("text_only", |q| &q.text_only),
             ("kpi_only", |q| &q.kpi_only),

@@ -51,7 +51,7 @@ for est in root.glob("**/new/estimates.json"):
     results[meta["full_id"]] = (median, meta.get("throughput"))
 
 def ms(ns):
-    return f"{ns / 1e6:10.3f}"
+    return f"{ns / 1e6:10.4f}"
 
 def ratio(a, b):
     return f"{a / b:7.2f}x" if a is not None and b else "      -"

@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::bundle::Bundle;
 use crate::city::{City, GapAnalysis};
+use tantivy::tokenizer::TextAnalyzer;
+
 use crate::index::{english, KpiLists, SolutionTable, StoredSolution, TextIndex};
 use crate::kpi::Catalogue;
 use crate::limits;
@@ -41,6 +43,10 @@ pub struct Engine {
     lists: KpiLists,
     text: TextIndex,
     cities: BTreeMap<String, Arc<City>>,
+    /// Gap analyses of the stored cities, computed once per city write.
+    city_gaps: BTreeMap<String, Arc<GapAnalysis>>,
+    /// The English analyzer, built once and cloned per use (its stop-word set and stemmer are shared).
+    analyzer: TextAnalyzer,
 }
 
 impl std::fmt::Debug for Engine {
@@ -86,6 +92,8 @@ impl Engine {
             lists,
             text,
             cities: BTreeMap::new(),
+            city_gaps: BTreeMap::new(),
+            analyzer: english(),
         })
     }
 
@@ -157,12 +165,22 @@ impl Engine {
 
     /// The KPI profile kpimatch would use for a solution (declared, or inferred from its text).
     pub fn profile_for(&self, solution: &Solution) -> KpiProfile {
-        vocab::profile_for(solution, &self.mapper, &mut english(), self.vocabulary.inference())
+        vocab::profile_for(
+            solution,
+            &self.mapper,
+            &mut self.analyzer.clone(),
+            self.vocabulary.inference(),
+        )
     }
 
     /// The profile inferred from a solution's text alone, ignoring declared impacts.
     pub fn infer_profile(&self, solution: &Solution) -> KpiProfile {
-        vocab::infer(solution, &self.mapper, &mut english(), self.vocabulary.inference())
+        vocab::infer(
+            solution,
+            &self.mapper,
+            &mut self.analyzer.clone(),
+            self.vocabulary.inference(),
+        )
     }
 
     /// Validates, indexes and stores solutions (insert or replace), committing once.
@@ -177,7 +195,7 @@ impl Engine {
                 other => other,
             })?;
         }
-        let mut analyzer = english();
+        let mut analyzer = self.analyzer.clone();
         let fresh = self.table.is_empty();
         for s in solutions {
             let profile = vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
@@ -232,12 +250,15 @@ impl Engine {
     /// Validates and stores a city (insert or replace).
     pub fn upsert_city(&mut self, city: City) -> Result<()> {
         city.validate(&self.catalogue)?;
+        let gaps = GapAnalysis::compute(&city, &self.catalogue);
+        self.city_gaps.insert(city.id.clone(), Arc::new(gaps));
         self.cities.insert(city.id.clone(), Arc::new(city));
         Ok(())
     }
 
     /// Deletes a city; `false` when it did not exist.
     pub fn delete_city(&mut self, id: &str) -> bool {
+        self.city_gaps.remove(id);
         self.cities.remove(id).is_some()
     }
 
@@ -252,19 +273,29 @@ impl Engine {
     }
 
     /// The gap analysis of a stored city.
-    pub fn gaps(&self, city_id: &str) -> Result<GapAnalysis> {
-        let city = self.city(city_id).ok_or_else(|| Error::NotFound {
+    pub fn gaps(&self, city_id: &str) -> Result<Arc<GapAnalysis>> {
+        self.city_gaps.get(city_id).cloned().ok_or_else(|| Error::NotFound {
             entity: "city",
             id: city_id.chars().take(80).collect(),
-        })?;
-        Ok(GapAnalysis::compute(city, &self.catalogue))
+        })
     }
 
     /// Turns a request into the plan the ranker executes (for inspection and explanations).
     pub fn plan(&self, req: &MatchRequest) -> Result<QueryPlan> {
         let profile = self.profiles.get(req.profile.as_deref())?;
         let city = plan::resolve_city(&req.city, |id| self.city(id), &self.catalogue)?;
-        QueryPlan::build(req, city, profile, &self.catalogue, &self.vocabulary, &self.mapper)
+        let gaps = match (&req.city, city) {
+            (Some(crate::ranking::CityInput::Id(id)), Some(_)) => self.city_gaps.get(id).cloned(),
+            (_, Some(c)) => Some(Arc::new(GapAnalysis::compute(c, &self.catalogue))),
+            (_, None) => None,
+        };
+        let ctx = plan::PlanContext {
+            catalogue: &self.catalogue,
+            vocabulary: &self.vocabulary,
+            mapper: &self.mapper,
+            analyzer: &self.analyzer,
+        };
+        QueryPlan::build(req, city, gaps, profile, &ctx)
     }
 
     /// Ranks solutions for a request.
@@ -298,6 +329,7 @@ impl Engine {
             profile,
             plan: &plan,
             filters: &filters,
+            analyzer: &self.analyzer,
         };
         let need = req.offset + req.limit;
         let pool = if req.diversity > 0.0 { need.max(10) * 3 } else { need };

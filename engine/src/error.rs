@@ -53,6 +53,14 @@ pub enum Error {
     /// A KPI code that cannot be a U4SSC code at all.
     #[error("malformed KPI code '{0}': expected the U4SSC form such as 'EC:I:WS:3C'")]
     MalformedKpiCode(String),
+    /// A well-formed KPI code at a field that is not in the catalogue.
+    #[error("unknown KPI code '{code}' at '{field}': it is not one of the 91 U4SSC KPIs")]
+    UnknownKpiAt {
+        /// The field, as a dotted path (`kpis[0].code`).
+        field: String,
+        /// The code, normalised.
+        code: String,
+    },
     /// A field of an input has an invalid value.
     #[error("invalid value for '{field}': {message}")]
     InvalidField {
@@ -101,7 +109,10 @@ impl Error {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::UnknownKpi(_) | Error::MalformedKpiCode(_) | Error::InvalidField { .. } => ErrorKind::InvalidInput,
+            Error::UnknownKpi(_)
+            | Error::UnknownKpiAt { .. }
+            | Error::MalformedKpiCode(_)
+            | Error::InvalidField { .. } => ErrorKind::InvalidInput,
             Error::InvalidData { .. } => ErrorKind::InvalidInput,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,

@@ -151,6 +151,10 @@ pub enum Command {
         /// Write an SVG chart of per-topic values (every profile, first measure) to this file.
         #[arg(long)]
         svg: Option<PathBuf>,
+        /// Stress test: ignore every declared KPI impact, so all solutions are profiled from
+        /// their text alone (as in a marketplace where nobody tags).
+        #[arg(long)]
+        drop_declared: bool,
         /// Measure the ranking as served, from the feedback stored in the data directory
         /// (adopted = 2, shortlist/contact = 1, seen only = 0; impressions give the served run).
         #[arg(long)]

@@ -209,7 +209,7 @@ impl From<EngineError> for ApiError {
         // Exhaustive on the kind: a new kind does not compile until it has a status here.
         let code = match e.kind() {
             ErrorKind::InvalidInput => match &e {
-                EngineError::UnknownKpi(_) => Code::UnknownKpi,
+                EngineError::UnknownKpi(_) | EngineError::UnknownKpiAt { .. } => Code::UnknownKpi,
                 _ => Code::InvalidField,
             },
             ErrorKind::NotFound => Code::NotFound,
@@ -218,7 +218,7 @@ impl From<EngineError> for ApiError {
             ErrorKind::Internal => Code::Internal,
         };
         let field = match &e {
-            EngineError::InvalidField { field, .. } => Some(field.clone()),
+            EngineError::InvalidField { field, .. } | EngineError::UnknownKpiAt { field, .. } => Some(field.clone()),
             EngineError::UnknownKpi(_) | EngineError::MalformedKpiCode(_) => Some("kpi".to_string()),
             _ => None,
         };

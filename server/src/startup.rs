@@ -162,7 +162,67 @@ async fn observe(
     Ok(res)
 }
 
-async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+/// The API's routes as (path template segments, methods), from the OpenAPI document, so an
+/// unmatched request can be told apart: unknown path (404) or wrong method (405).
+#[derive(Debug, Default)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    /// The table of a document.
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> RouteTable {
+        let value = serde_json::to_value(api).unwrap_or_default();
+        let mut routes = Vec::new();
+        if let Some(paths) = value["paths"].as_object() {
+            for (path, ops) in paths {
+                let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
+                let methods = ops
+                    .as_object()
+                    .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                routes.push((segments, methods));
+            }
+        }
+        RouteTable(routes)
+    }
+
+    /// Methods allowed on a concrete path, if any route has its shape.
+    pub fn allowed(&self, path: &str) -> Vec<String> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut out: Vec<String> = Vec::new();
+        for (segments, methods) in &self.0 {
+            let fits = segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p);
+            if fits {
+                out.extend(methods.iter().cloned());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+async fn not_found(req: actix_web::HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    let allowed = table.allowed(req.path());
+    if !allowed.is_empty() {
+        let err = ApiError::new(
+            Code::MethodNotAllowed,
+            format!(
+                "{} is not allowed on {}; allowed: {}",
+                req.method(),
+                crate::error::truncate(req.path(), 200),
+                allowed.join(", ")
+            ),
+        );
+        let mut res = actix_web::ResponseError::error_response(&err);
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+            res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+        }
+        return Ok(res);
+    }
     Err(ApiError::new(
         Code::NotFound,
         format!(
@@ -175,11 +235,13 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError
 
 /// Starts the HTTP server on a bound listener with the given state.
 pub fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize) -> anyhow::Result<Server> {
+    let table = web::Data::new(RouteTable::from_openapi(&openapi()));
     let mut server = HttpServer::new(move || {
         let (app, api) = App::new()
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
+            .app_data(table.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 let field = e.to_string().split('`').nth(1).map(str::to_string);
                 let mut err = ApiError::new(Code::InvalidQuery, format!("invalid query string: {e}"));

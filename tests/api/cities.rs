@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_ok, spawn_app};
+use crate::helpers::{assert_problem, json_ok, shared_app, spawn_app};
 
 const SEEDED_CITIES: u64 = 18;
 
@@ -71,7 +71,7 @@ async fn a_deleted_city_is_gone_and_unknown_ids_are_404() {
 #[tokio::test]
 async fn an_invalid_observation_is_a_422_naming_it() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
     let mut bad_code = norrvik();
     bad_code["observations"][1]["kpi"] = json!("water loss");
     let mut unknown_code = norrvik();
@@ -84,10 +84,12 @@ async fn an_invalid_observation_is_a_422_naming_it() {
 
     // Assert
     assert_problem(bad_code, 422, "unknown_kpi", Some("observations[1].kpi")).await;
-    let p = unknown_code;
-    let status = p.status().as_u16();
-    let p: Value = p.json().await.unwrap();
+    let status = unknown_code.status().as_u16();
+    let content_type = unknown_code.headers()["content-type"].to_str().unwrap().to_string();
+    let p: Value = unknown_code.json().await.unwrap();
     assert_eq!(status, 422, "{p}");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(p["field"], "observations[0].kpi", "{p}");
     assert!(p["detail"].as_str().unwrap().contains("EC:I:WS:9C"), "{p}");
     assert_eq!(read.status().as_u16(), 404, "nothing was stored");
 }
@@ -95,7 +97,7 @@ async fn an_invalid_observation_is_a_422_naming_it() {
 #[tokio::test]
 async fn the_list_pages_consistently() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
 
     // Act
     let all = json_ok(app.get("/v1/cities?limit=100").await).await;
@@ -118,7 +120,7 @@ async fn the_list_pages_consistently() {
 #[tokio::test]
 async fn gaps_list_the_weakest_kpis_first() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
 
     // Act
     let gaps = json_ok(app.get_gaps("qasr-alwan").await).await;
@@ -180,7 +182,7 @@ async fn gaps_use_the_latest_year_and_the_city_target() {
 #[tokio::test]
 async fn gaps_of_an_unknown_city_are_404() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
 
     // Act
     let res = app.get_gaps("atlantis").await;

@@ -3,6 +3,7 @@
 //! bundle, and `TestApp` offers typed request helpers over plain HTTP.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use kpimatch_server::config::Settings;
@@ -22,9 +23,9 @@ pub struct TestApp {
     pub address: String,
     /// Client without proxies or TLS.
     pub client: reqwest::Client,
-    /// The data directory; removed when the app is dropped.
+    /// The data directory, removed when the app is dropped; `None` for the shared app.
     #[allow(dead_code)]
-    pub data_dir: TempDir,
+    pub data_dir: Option<TempDir>,
 }
 
 /// A plain-HTTP client that ignores any proxy settings of the environment.
@@ -36,24 +37,65 @@ pub fn client() -> reqwest::Client {
         .expect("a reqwest client")
 }
 
-/// Starts the application on 127.0.0.1:0 with a fresh, seeded data directory.
-pub async fn spawn_app() -> TestApp {
-    let data_dir = tempfile::tempdir().expect("a temporary data directory");
-    let settings = Settings {
+fn settings(data_dir: &TempDir) -> Settings {
+    Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.path().to_path_buf(),
         bundle: bundle_dir(),
         seed: true,
         http_workers: 2,
         ..Settings::default()
-    };
-    let app = Application::build(&settings).expect("the application builds");
+    }
+}
+
+/// Starts the application on 127.0.0.1:0 with a fresh, seeded data directory, serving on the
+/// test's runtime. Use it for every test that writes or depends on exact counters.
+pub async fn spawn_app() -> TestApp {
+    let data_dir = tempfile::tempdir().expect("a temporary data directory");
+    let app = Application::build(&settings(&data_dir)).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: client(),
-        data_dir,
+        data_dir: Some(data_dir),
+    }
+}
+
+/// One seeded application shared by the tests that never change data (reads, rejected
+/// requests), started once on its own thread and runtime so it outlives every test. Loading an
+/// index costs about a second of CPU, so sharing it keeps the binary fast.
+///
+/// Its data directory is removed as soon as the state is loaded: reads are served from memory,
+/// and nothing else may write to it. A test that writes must use [`spawn_app`].
+pub fn shared_app() -> TestApp {
+    static ADDRESS: OnceLock<String> = OnceLock::new();
+    let address = ADDRESS.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("shared-app".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the shared app");
+                rt.block_on(async move {
+                    let data_dir = tempfile::tempdir().expect("a temporary data directory");
+                    let app = Application::build(&settings(&data_dir)).expect("the application builds");
+                    drop(data_dir);
+                    tx.send(app.port()).expect("the port is sent");
+                    app.run_until_stopped().await
+                })
+            })
+            .expect("the shared app thread starts");
+        let port = rx.recv().expect("the shared app started");
+        format!("http://127.0.0.1:{port}")
+    });
+    TestApp {
+        address: address.clone(),
+        client: client(),
+        data_dir: None,
     }
 }
 

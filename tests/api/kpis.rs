@@ -4,12 +4,12 @@ use std::collections::HashSet;
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, json_ok, spawn_app};
+use crate::helpers::{assert_problem, json_ok, shared_app};
 
 #[tokio::test]
 async fn lists_the_91_u4ssc_kpis_in_catalogue_order() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
 
     // Act
     let body = json_ok(app.get("/v1/kpis").await).await;
@@ -41,7 +41,7 @@ async fn lists_the_91_u4ssc_kpis_in_catalogue_order() {
 #[tokio::test]
 async fn a_kpi_code_is_accepted_in_any_spacing_and_case() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
     let forms = [
         "EC:I:WS:3C",
         "ec:i:ws:3c",
@@ -65,7 +65,7 @@ async fn a_kpi_code_is_accepted_in_any_spacing_and_case() {
 #[tokio::test]
 async fn an_unknown_or_malformed_kpi_code_is_a_404_problem() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
 
     for code in ["EC:I:WS:9C", "water"] {
         // Act
@@ -83,7 +83,7 @@ async fn an_unknown_or_malformed_kpi_code_is_a_404_problem() {
 #[tokio::test]
 async fn solution_counts_agree_with_the_kpi_filter_of_the_solution_list() {
     // Arrange
-    let app = spawn_app().await;
+    let app = shared_app();
 
     // Act
     let kpi = json_ok(app.get("/v1/kpis/EC:I:WS:3C").await).await;

@@ -407,11 +407,6 @@ fn check_explanations(engine: &Engine, req: &MatchRequest, resp: &MatchResponse)
         );
         prop_assert!(e.text + e.kpi > 0.0, "'{id}' is returned with nothing in its favour");
         prop_assert!(
-            e.kpis.iter().all(|k| k.contribution > 0.0),
-            "'{id}': a listed KPI contributes nothing: {:?}",
-            e.kpis
-        );
-        prop_assert!(
             e.kpis.windows(2).all(|w| w[0].contribution >= w[1].contribution),
             "'{id}': KPI contributions are not largest first"
         );
@@ -522,19 +517,6 @@ proptest! {
     }
 
     #[test]
-    fn rankings_keep_their_order_across_calls_and_engines(req in request()) {
-        let first = run(engine(), &req)?;
-        let second = run(engine(), &req)?;
-        let other = run(&OTHER_ENGINE, &req)?;
-        for (what, again) in [("the same request ranked twice", &second), ("two engines from the same bundle", &other)] {
-            let ids = |r: &MatchResponse| r.results.iter().map(|r| (r.solution_id.clone(), r.rank)).collect::<Vec<_>>();
-            prop_assert_eq!(ids(&first), ids(again), "{}", what);
-            for (a, b) in first.results.iter().zip(&again.results) {
-                prop_assert!((a.score - b.score).abs() <= 1e-6, "{}: '{}' scores {} then {}", what, a.solution_id, a.score, b.score);
-            }
-        }
-    }
-    #[test]
     fn a_larger_gap_never_lowers_the_score_of_a_solution_addressing_it(
         city in inline_city(max_gap_kpis()),
         pick in any::<Index>(),
@@ -618,6 +600,7 @@ proptest! {
     }
 
     #[test]
+    #[ignore = "bug: Ranker::top's single-part shortcut cuts tied text scores by document address, not by id; see pinned_a_text_only_page_is_a_window_of_the_full_ranking"]
     fn pages_are_windows_of_one_larger_ranking(req in request_with(Just(0.0f32))) {
         let engine = engine();
         let page = run(engine, &req)?;
@@ -643,7 +626,6 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    #[ignore = "bug: KpiMapper::score_terms sums in HashMap order, so scores change in the last bits from call to call; see pinned_the_same_request_twice_gives_bit_identical_scores"]
     fn the_same_request_gives_bit_identical_scores(req in request()) {
         let first = run(engine(), &req)?;
         let second = run(engine(), &req)?;
@@ -651,7 +633,6 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "bug: KpiMapper::new and score_terms sum in HashMap order, so engines built from the same data score differently in the last bits; see pinned_engines_from_the_same_bundle_infer_identical_profiles"]
     fn engines_from_the_same_bundle_give_bit_identical_scores(req in request()) {
         let first = run(engine(), &req)?;
         let other = run(&OTHER_ENGINE, &req)?;
@@ -660,11 +641,11 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pinned reproductions of the bugs the properties found (minimal inputs, no randomness)
+// Pinned reproductions of bugs the properties found (minimal inputs, no randomness): ignored
+// while the bug is open, regression tests once it is fixed
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "bug: KpiMapper::score_terms (vocab/mapper.rs) sums term contributions in HashMap order, which changes per call, so the same request's KPI scores differ in the last bits"]
 fn pinned_the_same_request_twice_gives_bit_identical_scores() {
     let engine = engine();
     let req = MatchRequest::for_city("qasr-alwan")
@@ -678,7 +659,6 @@ fn pinned_the_same_request_twice_gives_bit_identical_scores() {
 }
 
 #[test]
-#[ignore = "bug: KpiMapper::new (vocab/mapper.rs) normalises each KPI term vector by summing a HashMap in iteration order, so inferred impacts differ between engines built from the same data"]
 fn pinned_engines_from_the_same_bundle_infer_identical_profiles() {
     let differing: Vec<&str> = engine()
         .solutions()
@@ -718,17 +698,81 @@ fn pinned_a_diversified_page_is_a_window_of_the_full_ranking() {
 }
 
 #[test]
-fn probe_tmp() {
-    let a = engine();
+#[ignore = "bug: the ranker's single-part shortcut (ranking/ranker.rs, `single` in Ranker::top) returns tantivy's top list cut at `need`, which splits a group of tied text scores by document address instead of by id, so a page keeps the wrong members of a tie"]
+fn pinned_a_text_only_page_is_a_window_of_the_full_ranking() {
+    let engine = engine();
     let base = MatchRequest::for_text("e-gov performance").with_profile("text-only");
-    let whole = a.match_solutions(&MatchRequest { limit: 100, ..base.clone() }).unwrap();
-    for r in whole.results.iter().skip(17).take(10) { println!("W {} {} {:?} {:#x}", r.rank, r.solution_id, r.score, r.score.to_bits()); }
-    for lim in [4usize, 5, 6, 10] {
-        let page = a.match_solutions(&MatchRequest { offset: 20, limit: lim, ..base.clone() }).unwrap();
-        for r in &page.results { println!("P{lim} {} {} {:?} {:#x}", r.rank, r.solution_id, r.score, r.score.to_bits()); }
+    let whole = engine
+        .match_solutions(&MatchRequest {
+            limit: MAX_LIMIT,
+            ..base.clone()
+        })
+        .expect("valid request");
+    let page = engine
+        .match_solutions(&MatchRequest {
+            offset: 20,
+            limit: 4,
+            ..base
+        })
+        .expect("valid request");
+    let ids = |r: &[MatchResult]| r.iter().map(|r| r.solution_id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&page.results), ids(&whole.results[20..24]), "ranks 21 to 24");
+}
+
+#[test]
+#[ignore = "bug: Ranker::kpi_part computes 1 − exp(−raw / kpi_scale) in f32, which is 0 for raw below about 1e-7, so an explanation lists a KPI that contributes 0.0 (-(−x).exp_m1() keeps it)"]
+fn pinned_every_listed_kpi_contributes_to_the_score() {
+    let engine = engine();
+    let city = City {
+        id: "inline-city".into(),
+        name: "Inline City".into(),
+        country: String::new(),
+        region: String::new(),
+        population: None,
+        needs: Vec::new(),
+        observations: vec![Observation {
+            kpi: engine
+                .catalogue()
+                .get(engine.catalogue().resolve("SC:SH:SA:8C").expect("in the catalogue"))
+                .code
+                .clone(),
+            value: 101.48513782780002, // violent crimes per 100 000 against a target of 100: gap 0.0146
+            year: 2023,
+            target: None,
+        }],
+    };
+    let req = MatchRequest {
+        city: Some(CityInput::Inline(Box::new(city))),
+        needs: Some("stop".into()),
+        limit: 20,
+        explain: true,
+        ..Default::default()
+    };
+    let resp = engine.match_solutions(&req).expect("valid request");
+    let r = resp
+        .results
+        .iter()
+        .find(|r| r.solution_id == "safeblocks-violence-interruption")
+        .expect("matches 'stop' in its text");
+    let e = r.explanation.as_ref().expect("explained");
+    assert!(e.kpis.iter().all(|k| k.contribution > 0.0), "{:?}", e.kpis);
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    #[ignore = "bug: Ranker::kpi_part's 1 − exp(−x) rounds to 0 in f32 for tiny KPI scores, so a listed KPI can contribute 0.0; see pinned_every_listed_kpi_contributes_to_the_score"]
+    fn every_listed_kpi_contributes_to_the_score(req in request()) {
+        let resp = run(engine(), &req)?;
+        for r in &resp.results {
+            let e = r.explanation.as_ref().expect("explained");
+            prop_assert!(
+                e.kpis.iter().all(|k| k.contribution > 0.0),
+                "'{}': a listed KPI contributes nothing: {:?}",
+                r.solution_id,
+                e.kpis
+            );
+        }
     }
-    let plan = a.plan(&base).unwrap();
-    println!("{:?}", plan.text.terms);
-    let t = a.text_index().top(&plan.text, 30, None).unwrap();
-    println!("{:?}", t);
 }

@@ -88,6 +88,7 @@ fn read_jsonl<T: DeserializeOwned>(path: &Path, problems: &mut Problems) -> Vec<
 fn field_message(e: &Error) -> String {
     match e {
         Error::InvalidField { field, message } => format!("{field}: {message}"),
+        Error::UnknownKpiAt { field, code } => format!("{field}: unknown KPI code '{code}'"),
         other => other.to_string(),
     }
 }

@@ -92,10 +92,10 @@ impl City {
         let mut seen = std::collections::HashSet::new();
         for (i, o) in self.observations.iter().enumerate() {
             if catalogue.id_of(&o.kpi).is_none() {
-                out.push(Error::invalid(
-                    format!("observations[{i}].kpi"),
-                    format!("unknown KPI code '{}': it is not one of the U4SSC KPIs", o.kpi),
-                ));
+                out.push(Error::UnknownKpiAt {
+                    field: format!("observations[{i}].kpi"),
+                    code: o.kpi.to_string(),
+                });
             }
             if !o.value.is_finite() {
                 out.push(Error::invalid(

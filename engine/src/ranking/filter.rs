@@ -78,9 +78,13 @@ impl Filters {
         }
         let mut kpis = Vec::new();
         for (i, raw) in self.kpis.iter().enumerate() {
-            let id = catalogue
-                .resolve(raw)
-                .map_err(|e| Error::invalid(format!("filters.kpis[{i}]"), e.to_string()))?;
+            let id = catalogue.resolve(raw).map_err(|e| match e {
+                Error::UnknownKpi(code) => Error::UnknownKpiAt {
+                    field: format!("filters.kpis[{i}]"),
+                    code,
+                },
+                other => Error::invalid(format!("filters.kpis[{i}]"), other.to_string()),
+            })?;
             kpis.push(id);
         }
         let intern = |names: &[String]| -> Option<Vec<u32>> {

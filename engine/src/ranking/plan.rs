@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::{CityInput, MatchRequest, RankingProfile};
@@ -7,6 +9,14 @@ use crate::kpi::{Catalogue, KpiCode, KpiId};
 use crate::limits;
 use crate::vocab::{KpiMapper, TermOrigin, Vocabulary};
 use crate::{Error, Result};
+
+/// What building a plan reads from the engine.
+pub(crate) struct PlanContext<'a> {
+    pub(crate) catalogue: &'a Catalogue,
+    pub(crate) vocabulary: &'a Vocabulary,
+    pub(crate) mapper: &'a KpiMapper,
+    pub(crate) analyzer: &'a tantivy::tokenizer::TextAnalyzer,
+}
 
 /// Why a KPI weighs in a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,19 +66,19 @@ pub struct QueryPlan {
     /// Dense qₖ over the catalogue.
     pub q: Vec<f32>,
     /// The gap analysis of the city, when there is one.
-    pub gaps: Option<GapAnalysis>,
+    pub gaps: Option<Arc<GapAnalysis>>,
 }
 
 impl QueryPlan {
-    /// Builds the plan of a request.
+    /// Builds the plan of a request; `gaps` is the city's gap analysis (cached for stored cities).
     pub(crate) fn build(
         req: &MatchRequest,
         city: Option<&City>,
+        gaps: Option<Arc<GapAnalysis>>,
         profile: &RankingProfile,
-        catalogue: &Catalogue,
-        vocabulary: &Vocabulary,
-        mapper: &KpiMapper,
+        ctx: &PlanContext<'_>,
     ) -> Result<QueryPlan> {
+        let (catalogue, vocabulary, mapper) = (ctx.catalogue, ctx.vocabulary, ctx.mapper);
         let needs_text = match (&req.needs, city) {
             (Some(text), _) => text.clone(),
             (None, Some(c)) => c.needs.join(". "),
@@ -84,7 +94,7 @@ impl QueryPlan {
                 ),
             ));
         }
-        let mut analyzer = crate::index::english();
+        let mut analyzer = ctx.analyzer.clone();
         let mut user_terms = analyse(&mut analyzer, &needs_text);
         user_terms.retain(|t| !vocabulary.is_stop_word(t));
         user_terms.truncate(limits::MAX_QUERY_TERMS);
@@ -141,7 +151,6 @@ impl QueryPlan {
                 focus[id] = true;
             }
         }
-        let gaps = city.map(|c| GapAnalysis::compute(c, catalogue));
         let mut gap: Vec<Option<f32>> = vec![None; catalogue.len()];
         if let Some(g) = &gaps {
             let take = if profile.gap_top_k == 0 {
@@ -227,6 +236,10 @@ pub(crate) fn resolve_city<'a>(
                     Error::InvalidField { field, message } => Error::InvalidField {
                         field: format!("city.{field}"),
                         message,
+                    },
+                    Error::UnknownKpiAt { field, code } => Error::UnknownKpiAt {
+                        field: format!("city.{field}"),
+                        code,
                     },
                     other => other,
                 });

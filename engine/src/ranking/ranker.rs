@@ -8,7 +8,7 @@ use super::explanation::{Explanation, KpiContribution, TextMatch};
 use super::filter::CompiledFilters;
 use super::plan::{KpiWeight, QueryPlan};
 use super::RankingProfile;
-use crate::index::{analyse, english, KpiLists, SolutionTable, StoredSolution, TextIndex};
+use crate::index::{analyse, KpiLists, SolutionTable, StoredSolution, TextIndex};
 use crate::kpi::Catalogue;
 use crate::solution::{KpiProfile, Provenance};
 use crate::Result;
@@ -65,6 +65,7 @@ pub(crate) struct Ranker<'a> {
     pub(crate) profile: &'a RankingProfile,
     pub(crate) plan: &'a QueryPlan,
     pub(crate) filters: &'a CompiledFilters,
+    pub(crate) analyzer: &'a tantivy::tokenizer::TextAnalyzer,
 }
 
 /// Orders candidates best first: score descending, then solution id ascending.
@@ -382,7 +383,7 @@ impl Ranker<'_> {
     }
 
     fn matched_terms(&self, s: &StoredSolution) -> Vec<TextMatch> {
-        let mut analyzer = english();
+        let mut analyzer = self.analyzer.clone();
         let sol = &s.solution;
         let fields: [(&'static str, Vec<String>); 4] = [
             ("title", analyse(&mut analyzer, &sol.title)),

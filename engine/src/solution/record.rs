@@ -172,10 +172,10 @@ impl Solution {
         let mut seen = Vec::new();
         for (i, k) in self.kpis.iter().enumerate() {
             if catalogue.id_of(&k.code).is_none() {
-                out.push(Error::invalid(
-                    format!("kpis[{i}].code"),
-                    format!("unknown KPI code '{}': it is not one of the U4SSC KPIs", k.code),
-                ));
+                out.push(Error::UnknownKpiAt {
+                    field: format!("kpis[{i}].code"),
+                    code: k.code.to_string(),
+                });
             }
             if !(k.impact > 0.0 && k.impact <= 1.0) {
                 out.push(Error::invalid(
@@ -284,7 +284,7 @@ mod tests {
             .problems(&tiny())
             .into_iter()
             .map(|e| match e {
-                Error::InvalidField { field, .. } => field,
+                Error::InvalidField { field, .. } | Error::UnknownKpiAt { field, .. } => field,
                 other => panic!("{other}"),
             })
             .collect();

@@ -126,8 +126,8 @@ impl KpiMapper {
                     (t, (1.0 + w).ln() * idf)
                 })
                 .collect();
-            let norm = weighted.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
             weighted.sort_by(|a, b| a.0.cmp(b.0));
+            let norm = weighted.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
             for (t, w) in weighted {
                 postings.entry(t.clone()).or_default().push((id, w / norm));
             }
@@ -149,7 +149,8 @@ impl KpiMapper {
     /// best first (ties by KPI position). With `normalise`, the text vector is made unit-length
     /// so scores are cosine similarities.
     pub fn score_terms<'a>(&self, terms: impl IntoIterator<Item = (&'a str, f32)>, normalise: bool) -> Vec<KpiMatch> {
-        let mut tf: HashMap<&str, f32> = HashMap::new();
+        // A BTreeMap so the sums below run in one order: scores are reproducible bit for bit.
+        let mut tf: std::collections::BTreeMap<&str, f32> = std::collections::BTreeMap::new();
         for (t, w) in terms {
             *tf.entry(t).or_default() += w;
         }

@@ -67,23 +67,79 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Parses JSON, naming the field of a type or shape error (`kpis[0].impact`).
+/// Parses a JSON object body, naming the field of a type or shape error (`kpis[0].impact`).
+/// The whole body must be one object: trailing data, or an array in place of an object, is an error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(ApiError::new(
+                Code::InvalidJson,
+                "the request body is empty; a JSON object is required",
+            ))
+        }
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(ApiError::new(
+                Code::InvalidJson,
+                "the request body must be a JSON object",
+            ))
+        }
+    }
+    parse_json_value(bytes)
+}
+
+/// Parses a JSON document of any shape (objects, arrays), naming the field of an error.
+pub fn parse_json_value<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::new(
             Code::InvalidJson,
             "the request body is empty; a JSON document is required",
         ));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    de.end()
+        .map_err(|e| ApiError::new(Code::InvalidJson, format!("the request body is not valid: {e}")))?;
+    Ok(value)
+}
+
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let err = ApiError::new(Code::InvalidJson, format!("the request body is not valid: {inner}"));
+    match blamed_field(&path, &inner.to_string()) {
+        Some(f) => err.field(f),
+        None => err,
+    }
+}
+
+/// The field to blame: the path where deserialisation stopped, extended by the name of a
+/// missing field (serde reports those one level up); none for a syntax error before any field.
+fn blamed_field(path: &str, message: &str) -> Option<String> {
+    let path = if path == "." || path == "?" { "" } else { path };
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_string);
+    match (path.is_empty(), missing) {
+        (true, None) => None,
+        (true, Some(m)) => Some(m),
+        (false, None) => Some(path.to_string()),
+        (false, Some(m)) => Some(format!("{path}.{m}")),
+    }
+}
+
+/// Parses a query string, naming the parameter of an error.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        let mut err = ApiError::new(Code::InvalidJson, format!("the request body is not valid: {inner}"));
-        if path != "." && !path.is_empty() {
-            err = err.field(path);
+        let inner = e.into_inner().to_string();
+        let err = ApiError::new(Code::InvalidQuery, format!("invalid query string: {inner}"));
+        match blamed_field(&path, &inner) {
+            Some(f) => err.field(f),
+            None => err,
         }
-        err
     })
 }
 
@@ -96,7 +152,7 @@ pub fn parse_json_or_ndjson<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<Vec<
             "the request body is empty; send a JSON array or NDJSON",
         )),
         Some(b'[') => {
-            let values: Vec<serde_json::Value> = parse_json(bytes)?;
+            let values: Vec<serde_json::Value> = parse_json_value(bytes)?;
             Ok(values
                 .into_iter()
                 .enumerate()

@@ -20,6 +20,7 @@ pub struct EvalArgs {
     pub run_out: Option<PathBuf>,
     pub json: bool,
     pub svg: Option<PathBuf>,
+    pub drop_declared: bool,
 }
 
 pub fn parse_measures(list: &str) -> anyhow::Result<Vec<Measure>> {
@@ -51,7 +52,12 @@ pub fn read_topics(path: &std::path::Path) -> anyhow::Result<Vec<Topic>> {
 }
 
 pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode> {
-    let bundle = Bundle::load(bundle_dir).map_err(report)?;
+    let mut bundle = Bundle::load(bundle_dir).map_err(report)?;
+    if a.drop_declared {
+        for s in &mut bundle.solutions {
+            s.kpis.clear();
+        }
+    }
     let engine = Engine::from_bundle(&bundle)?;
     let measures = parse_measures(&a.metrics)?;
     let sel = selection(&a.split)?;

@@ -56,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval {
             from_feedback,
+            drop_declared,
             data,
             topics,
             qrels,
@@ -77,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 run_out,
                 json,
                 svg,
+                drop_declared,
             };
             if from_feedback {
                 eval::from_feedback(&cli.bundle, data, &args)

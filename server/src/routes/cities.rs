@@ -3,10 +3,9 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
-use kpimatch_engine::city::GapAnalysis;
 
 use super::{check_id, paging, write};
-use crate::api::{parse_json, read_body, CityBody, CityView, GapsView, Page, PageParams};
+use crate::api::{parse_json, parse_query, read_body, CityBody, CityView, GapsView, Page, PageParams};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use crate::storage::Written;
@@ -125,7 +124,8 @@ pub async fn delete_city(state: web::Data<AppState>, id: web::Path<String>) -> A
     )
 )]
 #[get("/v1/cities")]
-pub async fn list_cities(state: web::Data<AppState>, q: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list_cities(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let q: PageParams = parse_query(req.query_string())?;
     let (limit, offset) = paging(q.limit, q.offset)?;
     let engine = state.engine();
     let total = engine.cities().count();
@@ -162,8 +162,8 @@ pub async fn city_gaps(state: web::Data<AppState>, id: web::Path<String>) -> Api
     state.metrics.record_cache("gaps", false);
     let view = {
         let engine = state.engine();
-        let city = engine.city(&id).ok_or_else(|| ApiError::not_found("city", &id))?;
-        Arc::new(GapsView::new(&id, &GapAnalysis::compute(city, engine.catalogue())))
+        let gaps = engine.gaps(&id).map_err(|_| ApiError::not_found("city", &id))?;
+        Arc::new(GapsView::new(&id, &gaps))
     };
     state.caches.gaps.insert(key, Arc::clone(&view));
     Ok(HttpResponse::Ok().json(view.as_ref()))

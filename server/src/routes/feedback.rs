@@ -31,7 +31,7 @@ pub const MAX_EVENTS: usize = 1_000;
 #[post("/v1/feedback")]
 pub async fn feedback(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
     let bytes = read_body(&req, payload, state.limits.json, false).await?;
-    let value: serde_json::Value = crate::api::parse_json(&bytes)?;
+    let value: serde_json::Value = crate::api::parse_json_value(&bytes)?;
     let (items, many) = match value {
         serde_json::Value::Array(a) => (a, true),
         other => (vec![other], false),

@@ -6,7 +6,7 @@ use std::time::Instant;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::ranked;
-use crate::api::{parse_json, read_body, MatchBody, MatchResponseBody, SearchParams};
+use crate::api::{parse_json, parse_query, read_body, MatchBody, MatchResponseBody, SearchParams};
 use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::state::AppState;
 
@@ -59,9 +59,9 @@ pub async fn match_solutions(
     )
 )]
 #[get("/v1/search")]
-pub async fn search(state: web::Data<AppState>, q: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
+pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let start = Instant::now();
-    let q = q.into_inner();
+    let q: SearchParams = parse_query(req.query_string())?;
     if q.q.trim().is_empty() {
         return Err(ApiError::new(Code::InvalidQuery, "q must not be empty").field("q"));
     }

@@ -5,8 +5,8 @@ use kpimatch_engine::solution::Solution;
 
 use super::{check_id, paging, write};
 use crate::api::{
-    parse_json, parse_json_or_ndjson, read_body, BulkItemResult, BulkResponse, Page, PageParams, SolutionBody,
-    SolutionView,
+    parse_json, parse_json_or_ndjson, parse_query, read_body, BulkItemResult, BulkResponse, Page, PageParams,
+    SolutionBody, SolutionView,
 };
 use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::state::AppState;
@@ -105,6 +105,7 @@ pub async fn get_solution(state: web::Data<AppState>, id: web::Path<String>) -> 
 #[delete("/v1/solutions/{id}")]
 pub async fn delete_solution(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let shown = id.clone();
     let deleted = write(&state, move |s| {
         let _w = s.writer();
         if s.engine().solution(&id).is_none() {
@@ -119,7 +120,7 @@ pub async fn delete_solution(state: web::Data<AppState>, id: web::Path<String>) 
     .await?;
     match deleted {
         Some(()) => Ok(HttpResponse::NoContent().finish()),
-        None => Err(ApiError::new(Code::NotFound, "the solution was not found")),
+        None => Err(ApiError::not_found("solution", &shown)),
     }
 }
 
@@ -136,7 +137,8 @@ pub async fn delete_solution(state: web::Data<AppState>, id: web::Path<String>) 
     )
 )]
 #[get("/v1/solutions")]
-pub async fn list_solutions(state: web::Data<AppState>, q: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list_solutions(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let q: PageParams = parse_query(req.query_string())?;
     let (limit, offset) = paging(q.limit, q.offset)?;
     let engine = state.engine();
     let kpi = match &q.kpi {
