@@ -332,7 +332,13 @@ impl Engine {
             analyzer: &self.analyzer,
         };
         let need = req.offset + req.limit;
-        let pool = if req.diversity > 0.0 { need.max(10) * 3 } else { need };
+        // Diversity re-ranks a pool that does not depend on the page (the top 300, or three
+        // times the page's end when deeper), so pages are windows of one diversified ranking.
+        let pool = if req.diversity > 0.0 {
+            need.max(limits::MAX_LIMIT) * 3
+        } else {
+            need
+        };
         let top = ranker.top(pool)?;
         let ranked = ranker.diversify(top, req.diversity, need);
         let results = ranked

@@ -149,7 +149,8 @@ impl Ranker<'_> {
 
     /// The KPI part of the score for a raw KPI score.
     pub(crate) fn kpi_part(&self, raw: f32) -> f32 {
-        self.profile.kpi_weight * (1.0 - (-raw / self.profile.kpi_scale).exp())
+        // 1 − e^(−x) via exp_m1, so tiny raw scores stay positive instead of rounding to 0.
+        self.profile.kpi_weight * -(-raw / self.profile.kpi_scale).exp_m1()
     }
 
     /// Exact top-`k` solutions by KPI score (raw), with the threshold algorithm over the
@@ -228,7 +229,15 @@ impl Ranker<'_> {
         }
         let allowed = (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
         let total = self.table.len().max(1);
-        let mut depth = need.max(10);
+        // A margin beyond `need`: the bound is the last candidate's score, so a list cut exactly
+        // at `need` could never prove itself complete (and ties at the cut need a look beyond).
+        // With one part, one extra candidate shows whether the cut falls inside a tie; with
+        // two, a wider margin lowers the bound so the first pass usually settles.
+        let mut depth = if text_on && kpi_on {
+            need + need.max(10)
+        } else {
+            need + 1
+        };
         loop {
             let text_hits = if text_on {
                 self.text.top(&self.plan.text, depth, allowed.clone())?
@@ -292,9 +301,7 @@ impl Ranker<'_> {
             } else {
                 0.0
             };
-            // With one part only, that part's own top list is already the exact answer.
-            let single = !(text_on && kpi_on);
-            let settled = single || (scored.len() >= need && scored[need - 1].score > bound);
+            let settled = scored.len() >= need && scored[need - 1].score > bound;
             if settled || (!text_full && !kpi_full) || depth >= total {
                 scored.truncate(need);
                 return Ok(scored);
@@ -345,7 +352,8 @@ impl Ranker<'_> {
             for e in s.profile.entries() {
                 let q = self.plan.q[e.kpi];
                 let share = q * e.impact * self.provenance_weight(e.provenance);
-                if share <= 0.0 {
+                let contribution = kpi_total * share / scored.kpi_raw;
+                if contribution.is_nan() || contribution <= 0.0 {
                     continue;
                 }
                 let def = self.catalogue.get(e.kpi);
@@ -354,7 +362,7 @@ impl Ranker<'_> {
                 kpis.push(KpiContribution {
                     code: def.code.clone(),
                     name: def.name.clone(),
-                    contribution: kpi_total * share / scored.kpi_raw,
+                    contribution,
                     city_value: gap.map(|g| g.value),
                     target: gap.map(|g| g.target),
                     unit: def.unit.clone(),
