@@ -25,6 +25,7 @@ pub struct SolutionTable {
     by_id: HashMap<String, u32>,
     interned: HashMap<String, u32>,
     live: usize,
+    max_profile_len: usize,
 }
 
 /// Id of the interned region `global`, which matches every region filter.
@@ -44,6 +45,12 @@ impl SolutionTable {
     /// True when no solution is stored.
     pub fn is_empty(&self) -> bool {
         self.live == 0
+    }
+
+    /// The most KPIs any stored profile has had (never decreases): an unseen solution can
+    /// appear in at most this many impact lists, which bounds its KPI score.
+    pub fn max_profile_len(&self) -> usize {
+        self.max_profile_len
     }
 
     /// One past the largest ordinal ever used.
@@ -68,6 +75,7 @@ impl SolutionTable {
 
     /// Inserts or replaces; returns the ordinal and the entry it replaced.
     pub fn upsert(&mut self, solution: Arc<Solution>, profile: KpiProfile) -> (u32, Option<StoredSolution>) {
+        self.max_profile_len = self.max_profile_len.max(profile.entries().len());
         let regions = self.intern_all(&solution.regions);
         let categories = self.intern_all(&solution.categories);
         let stored = StoredSolution {

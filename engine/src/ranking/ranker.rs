@@ -165,26 +165,49 @@ impl Ranker<'_> {
         let mut cursors = self.lists.cursors(&weights);
         let mut frontier: BinaryHeap<ByBound> =
             cursors.iter().enumerate().map(|(i, c)| ByBound(c.bound(), i)).collect();
-        let mut bound: f64 = cursors.iter().map(|c| f64::from(c.bound())).sum();
+        // An unseen solution appears in at most `m` lists (its profile's length), so its score is
+        // at most the sum of the `m` largest next contributions — far tighter than the sum over
+        // all lists when a city weighs many KPIs and profiles are sparse.
+        let m = self.table.max_profile_len().max(1);
         let mut seen = vec![0u64; self.table.ord_bound().div_ceil(64)];
         let mut heap: BinaryHeap<Worst<'_>> = BinaryHeap::with_capacity(k + 1);
-        while let Some(ByBound(b, i)) = frontier.pop() {
-            if heap.len() >= k {
+        let mut top_heads: Vec<f32> = Vec::with_capacity(m + 1);
+        // The bound is checked every few steps: it costs a pass over the list heads.
+        let mut steps = 0usize;
+        while let Some(&ByBound(b, i)) = frontier.peek() {
+            if b <= 0.0 {
+                break;
+            }
+            steps += 1;
+            if heap.len() >= k && steps % 8 == 0 {
                 if let Some(w) = heap.peek() {
+                    top_heads.clear();
+                    for h in frontier.iter() {
+                        if top_heads.len() < m {
+                            top_heads.push(h.0);
+                        } else if let Some((j, min)) = top_heads
+                            .iter()
+                            .enumerate()
+                            .min_by(|a, b| a.1.total_cmp(b.1))
+                            .map(|(j, v)| (j, *v))
+                        {
+                            if h.0 > min {
+                                top_heads[j] = h.0;
+                            }
+                        }
+                    }
+                    let bound: f64 = top_heads.iter().map(|&x| f64::from(x)).sum();
                     if f64::from(w.raw) > bound + 1e-6 {
                         break;
                     }
                 }
             }
-            if b <= 0.0 {
-                break;
-            }
+            frontier.pop();
             let cursor = &mut cursors[i];
             let Some(ord) = cursor.next_ord() else {
                 continue;
             };
             let nb = cursor.bound();
-            bound -= f64::from(b - nb);
             if nb > 0.0 {
                 frontier.push(ByBound(nb, i));
             }
@@ -229,24 +252,24 @@ impl Ranker<'_> {
         }
         let allowed = (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
         let total = self.table.len().max(1);
-        // A margin beyond `need`: the bound is the last candidate's score, so a list cut exactly
-        // at `need` could never prove itself complete (and ties at the cut need a look beyond).
-        // With one part, one extra candidate shows whether the cut falls inside a tie; with
-        // two, a wider margin lowers the bound so the first pass usually settles.
-        let mut depth = if text_on && kpi_on {
-            need + need.max(10)
-        } else {
-            need + 1
-        };
+        // Each list starts one past the cut: the bound is the last candidate's score, so a list
+        // cut exactly at `need` could never prove itself complete, and ties at the cut are seen.
+        // Then only the list whose bound term is larger is deepened (×4), so the effort goes to
+        // the part that dominates the score (usually the KPI part with the tuned weights).
+        let (mut text_depth, mut kpi_depth) = (need + 1, need + 1);
+        let (mut text_hits, mut kpi_hits) = (Vec::new(), Vec::new());
+        let (mut text_stale, mut kpi_stale) = (text_on, kpi_on);
         loop {
-            let text_hits = if text_on {
-                self.text.top(&self.plan.text, depth, allowed.clone())?
-            } else {
-                Vec::new()
-            };
-            let kpi_hits = if kpi_on { self.kpi_top(depth) } else { Vec::new() };
-            let text_full = text_hits.len() >= depth;
-            let kpi_full = kpi_hits.len() >= depth;
+            if text_stale {
+                text_hits = self.text.top(&self.plan.text, text_depth, allowed.clone())?;
+                text_stale = false;
+            }
+            if kpi_stale {
+                kpi_hits = self.kpi_top(kpi_depth);
+                kpi_stale = false;
+            }
+            let text_full = text_on && text_hits.len() >= text_depth;
+            let kpi_full = kpi_on && kpi_hits.len() >= kpi_depth;
             let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
             let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> =
                 HashMap::with_capacity(text_hits.len() + kpi_hits.len());
@@ -257,7 +280,7 @@ impl Ranker<'_> {
                 cands.entry(ord).or_default().1 = Some(r);
             }
             // Text scores of KPI-side candidates: random access when the text list was cut.
-            let need_text: Vec<u32> = if text_on && text_full {
+            let need_text: Vec<u32> = if text_full {
                 cands.iter().filter(|(_, v)| v.0.is_none()).map(|(&o, _)| o).collect()
             } else {
                 Vec::new()
@@ -292,21 +315,33 @@ impl Ranker<'_> {
                 })
                 .collect();
             scored.sort_by(|a, b| better(self.table, a, b));
-            let bound = if text_full {
-                self.profile.text_weight * text_hits[depth - 1].1 / tmax
-            } else {
-                0.0
-            } + if kpi_full {
-                self.kpi_part(kpi_hits[depth - 1].1)
+            // An unseen solution is below both cuts: its text is at most the text list's last
+            // score and its KPI score at most the KPI list's last.
+            let text_bound = if text_full {
+                self.profile.text_weight * text_hits[text_depth - 1].1 / tmax
             } else {
                 0.0
             };
-            let settled = scored.len() >= need && scored[need - 1].score > bound;
-            if settled || (!text_full && !kpi_full) || depth >= total {
+            let kpi_bound = if kpi_full {
+                self.kpi_part(kpi_hits[kpi_depth - 1].1)
+            } else {
+                0.0
+            };
+            let settled = scored.len() >= need && scored[need - 1].score > text_bound + kpi_bound;
+            let exhausted = (!text_full || text_depth >= total) && (!kpi_full || kpi_depth >= total);
+            if settled || exhausted {
                 scored.truncate(need);
                 return Ok(scored);
             }
-            depth = (depth * 4).min(total);
+            let deepen_text =
+                text_full && text_depth < total && (text_bound >= kpi_bound || !kpi_full || kpi_depth >= total);
+            if deepen_text {
+                text_depth = (text_depth * 4).min(total);
+                text_stale = true;
+            } else {
+                kpi_depth = (kpi_depth * 4).min(total);
+                kpi_stale = true;
+            }
         }
     }
 
