@@ -192,13 +192,16 @@ impl Engine {
                     field: format!("[{i}].{field}"),
                     message,
                 },
+                Error::UnknownKpiAt { field, code } if solutions.len() > 1 => Error::UnknownKpiAt {
+                    field: format!("[{i}].{field}"),
+                    code,
+                },
                 other => other,
             })?;
         }
-        let mut analyzer = self.analyzer.clone();
+        let profiles = self.profiles_for(&solutions);
         let fresh = self.table.is_empty();
-        for s in solutions {
-            let profile = vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
+        for (s, profile) in solutions.into_iter().zip(profiles) {
             let ord = self.table.ord_for_insert(&s.id);
             self.text.upsert(ord, &s)?;
             let (ord, old) = self.table.upsert(Arc::new(s), profile);
@@ -216,6 +219,38 @@ impl Engine {
         }
         self.text.commit(None)?;
         Ok(())
+    }
+
+    /// The KPI profiles of a batch, inferred on all cores for large batches (each thread with
+    /// its own analyzer; the result does not depend on the split).
+    fn profiles_for(&self, solutions: &[Solution]) -> Vec<KpiProfile> {
+        let (mapper, cfg) = (&self.mapper, self.vocabulary.inference());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        if solutions.len() < 2_000 || threads < 2 {
+            let mut analyzer = self.analyzer.clone();
+            return solutions
+                .iter()
+                .map(|s| vocab::profile_for(s, mapper, &mut analyzer, cfg))
+                .collect();
+        }
+        let chunk = solutions.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = solutions
+                .chunks(chunk)
+                .map(|part| {
+                    let mut analyzer = self.analyzer.clone();
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|s| vocab::profile_for(s, mapper, &mut analyzer, cfg))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
     }
 
     /// Inserts or replaces one solution; returns the stored entry.

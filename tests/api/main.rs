@@ -6,6 +6,7 @@ mod cache;
 mod cities;
 mod durability;
 mod errors;
+mod evaluation;
 mod health;
 mod helpers;
 mod kpis;

@@ -6,3 +6,4 @@ mod gaps;
 mod properties;
 mod support;
 mod trec_eval_conformance;
+mod tuning;

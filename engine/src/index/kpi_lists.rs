@@ -10,40 +10,15 @@ fn by_impact_desc(a: &Posting, b: &Posting) -> Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
-/// Per KPI and provenance, the solutions that address it, ordered by impact (highest first).
+/// Per KPI and provenance, the solutions that address it (an inverted index over the sparse KPI
+/// profiles), ordered by impact, highest first, so updates find their entries by binary search.
 ///
-/// These are the sorted-access lists of the threshold algorithm: walking them best-first gives
-/// an upper bound on the KPI score of every solution not yet seen, so a top-k KPI ranking stops
-/// after visiting a small part of a large catalogue.
+/// A request's KPI scores are accumulated over the lists of the KPIs it weighs only: with
+/// profiles of a few KPIs each, that reads a small share of all postings.
 #[derive(Debug, Clone)]
 pub struct KpiLists {
     declared: Vec<Vec<Posting>>,
     inferred: Vec<Vec<Posting>>,
-}
-
-/// A cursor over one list, with the weight the query gives that list.
-#[derive(Debug, Clone)]
-pub(crate) struct ListCursor<'a> {
-    list: &'a [Posting],
-    pos: usize,
-    weight: f32,
-}
-
-impl ListCursor<'_> {
-    /// The weighted contribution of the next posting (its upper bound for unseen solutions),
-    /// 0 when exhausted.
-    #[inline]
-    pub(crate) fn bound(&self) -> f32 {
-        self.list.get(self.pos).map_or(0.0, |p| p.0 * self.weight)
-    }
-
-    /// Takes the next ordinal.
-    #[inline]
-    pub(crate) fn next_ord(&mut self) -> Option<u32> {
-        let p = self.list.get(self.pos)?;
-        self.pos += 1;
-        Some(p.1)
-    }
 }
 
 impl KpiLists {
@@ -105,18 +80,28 @@ impl KpiLists {
         (self.declared[kpi].len(), self.inferred[kpi].len())
     }
 
-    /// Cursors for a query, one per non-empty list with a positive weight. `weights` holds
-    /// (KPI, weight of its declared list, weight of its inferred list).
-    pub(crate) fn cursors(&self, weights: &[(KpiId, f32, f32)]) -> Vec<ListCursor<'_>> {
-        let mut out = Vec::new();
+    /// Accumulates `Σ weight · impact` per solution over the lists a query weighs, into a dense
+    /// score array indexed by ordinal (`scores`, zeroed by the caller, at least `ord_bound` long).
+    /// Returns the ordinals touched, in first-touch order. `weights` holds (KPI, weight of its
+    /// declared list, weight of its inferred list). Only the postings of weighted lists are read,
+    /// so the cost follows the sparsity of the profiles, not the catalogue's size.
+    pub(crate) fn accumulate(&self, weights: &[(KpiId, f32, f32)], scores: &mut [f32]) -> Vec<u32> {
+        let mut touched = Vec::new();
         for &(kpi, wd, wi) in weights {
             for (list, weight) in [(&self.declared[kpi], wd), (&self.inferred[kpi], wi)] {
-                if weight > 0.0 && !list.is_empty() {
-                    out.push(ListCursor { list, pos: 0, weight });
+                if weight <= 0.0 {
+                    continue;
+                }
+                for &(impact, ord) in list {
+                    let slot = &mut scores[ord as usize];
+                    if *slot == 0.0 {
+                        touched.push(ord);
+                    }
+                    *slot += weight * impact;
                 }
             }
         }
-        out
+        touched
     }
 }
 
@@ -150,10 +135,9 @@ mod tests {
         lists.remove(1, &p2);
         assert_eq!(lists.declared[0], [(0.5, 0)]);
         assert_eq!(lists.count(1), (0, 0));
-        let mut cursors = lists.cursors(&[(0, 2.0, 1.0), (1, 1.0, 1.0)]);
-        assert_eq!(cursors.len(), 1);
-        assert_eq!(cursors[0].bound(), 1.0);
-        assert_eq!(cursors[0].next_ord(), Some(0));
-        assert_eq!(cursors[0].bound(), 0.0);
+        let mut scores = vec![0f32; 2];
+        let touched = lists.accumulate(&[(0, 2.0, 1.0), (1, 1.0, 1.0)], &mut scores);
+        assert_eq!(touched, [0]);
+        assert_eq!(scores, [1.0, 0.0]);
     }
 }

@@ -47,6 +47,12 @@ pub struct MatchResponse {
     pub profile: String,
 }
 
+/// The KPI scores of one request: dense by ordinal, with the ordinals that have one.
+pub(crate) struct KpiScores {
+    raw: Vec<f32>,
+    touched: Vec<u32>,
+}
+
 /// A scored candidate.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scored {
@@ -103,25 +109,6 @@ impl Ord for Worst<'_> {
     }
 }
 
-/// A list cursor in the max-heap of cursors, keyed by its current bound.
-struct ByBound(f32, usize);
-impl PartialEq for ByBound {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for ByBound {}
-impl PartialOrd for ByBound {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for ByBound {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
-    }
-}
-
 impl Ranker<'_> {
     fn text_active(&self) -> bool {
         self.profile.text_weight > 0.0 && !self.plan.text.is_empty()
@@ -153,69 +140,35 @@ impl Ranker<'_> {
         self.profile.kpi_weight * -(-raw / self.profile.kpi_scale).exp_m1()
     }
 
-    /// Exact top-`k` solutions by KPI score (raw), with the threshold algorithm over the
-    /// impact-ordered lists. Only solutions with a positive score are returned.
-    pub(crate) fn kpi_top(&self, k: usize) -> Vec<(u32, f32)> {
+    /// Every solution's KPI score for this request: the weighted impacts accumulated over the
+    /// impact lists of the KPIs the request weighs (see [`KpiLists::accumulate`]). Exact, and
+    /// computed once per request; the top-k is then a selection over the solutions touched.
+    pub(crate) fn kpi_scores(&self) -> KpiScores {
         let weights: Vec<(usize, f32, f32)> = self
             .plan
             .kpi_weights
             .iter()
             .map(|w| (w.kpi, w.weight, w.weight * self.profile.inferred_weight))
             .collect();
-        let mut cursors = self.lists.cursors(&weights);
-        let mut frontier: BinaryHeap<ByBound> =
-            cursors.iter().enumerate().map(|(i, c)| ByBound(c.bound(), i)).collect();
-        // An unseen solution appears in at most `m` lists (its profile's length), so its score is
-        // at most the sum of the `m` largest next contributions — far tighter than the sum over
-        // all lists when a city weighs many KPIs and profiles are sparse.
-        let m = self.table.max_profile_len().max(1);
-        let mut seen = vec![0u64; self.table.ord_bound().div_ceil(64)];
+        let mut raw = vec![0f32; self.table.ord_bound()];
+        let touched = self.lists.accumulate(&weights, &mut raw);
+        KpiScores { raw, touched }
+    }
+
+    /// The best `k` solutions by KPI score that pass the filters, best first (ties by id), each
+    /// with its score recomputed from its profile so every path sums in the same order.
+    pub(crate) fn kpi_top(&self, scores: &KpiScores, k: usize) -> Vec<(u32, f32)> {
         let mut heap: BinaryHeap<Worst<'_>> = BinaryHeap::with_capacity(k + 1);
-        let mut top_heads: Vec<f32> = Vec::with_capacity(m + 1);
-        // The bound is checked every few steps: it costs a pass over the list heads.
-        let mut steps = 0usize;
-        while let Some(&ByBound(b, i)) = frontier.peek() {
-            if b <= 0.0 {
-                break;
-            }
-            steps += 1;
-            if heap.len() >= k && steps % 8 == 0 {
-                if let Some(w) = heap.peek() {
-                    top_heads.clear();
-                    for h in frontier.iter() {
-                        if top_heads.len() < m {
-                            top_heads.push(h.0);
-                        } else if let Some((j, min)) = top_heads
-                            .iter()
-                            .enumerate()
-                            .min_by(|a, b| a.1.total_cmp(b.1))
-                            .map(|(j, v)| (j, *v))
-                        {
-                            if h.0 > min {
-                                top_heads[j] = h.0;
-                            }
-                        }
-                    }
-                    let bound: f64 = top_heads.iter().map(|&x| f64::from(x)).sum();
-                    if f64::from(w.raw) > bound + 1e-6 {
-                        break;
-                    }
-                }
-            }
-            frontier.pop();
-            let cursor = &mut cursors[i];
-            let Some(ord) = cursor.next_ord() else {
-                continue;
-            };
-            let nb = cursor.bound();
-            if nb > 0.0 {
-                frontier.push(ByBound(nb, i));
-            }
-            let (word, bit) = ((ord / 64) as usize, 1u64 << (ord % 64));
-            if seen[word] & bit != 0 {
+        for &ord in &scores.touched {
+            let approx = scores.raw[ord as usize];
+            if approx <= 0.0 {
                 continue;
             }
-            seen[word] |= bit;
+            // Cheap pre-check before the filter and the exact sum (which can differ from the
+            // accumulated one only in the last bits).
+            if heap.len() >= k && heap.peek().is_some_and(|w| approx < w.raw * (1.0 - 1e-4)) {
+                continue;
+            }
             let Some(s) = self.table.get(ord) else {
                 continue;
             };
@@ -258,14 +211,15 @@ impl Ranker<'_> {
         // the part that dominates the score (usually the KPI part with the tuned weights).
         let (mut text_depth, mut kpi_depth) = (need + 1, need + 1);
         let (mut text_hits, mut kpi_hits) = (Vec::new(), Vec::new());
+        let kpi_scores = if kpi_on { Some(self.kpi_scores()) } else { None };
         let (mut text_stale, mut kpi_stale) = (text_on, kpi_on);
         loop {
             if text_stale {
                 text_hits = self.text.top(&self.plan.text, text_depth, allowed.clone())?;
                 text_stale = false;
             }
-            if kpi_stale {
-                kpi_hits = self.kpi_top(kpi_depth);
+            if let (true, Some(scores)) = (kpi_stale, &kpi_scores) {
+                kpi_hits = self.kpi_top(scores, kpi_depth);
                 kpi_stale = false;
             }
             let text_full = text_on && text_hits.len() >= text_depth;

@@ -115,7 +115,7 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 
 /// The field to blame: the path where deserialisation stopped, extended by the name of a
 /// missing field (serde reports those one level up); none for a syntax error before any field.
-fn blamed_field(path: &str, message: &str) -> Option<String> {
+pub fn blamed_field(path: &str, message: &str) -> Option<String> {
     let path = if path == "." || path == "?" { "" } else { path };
     let missing = message
         .strip_prefix("missing field `")

@@ -47,8 +47,12 @@ pub async fn feedback(state: web::Data<AppState>, req: HttpRequest, payload: web
         let prefix = if many { format!("[{i}].") } else { String::new() };
         let body: FeedbackBody = serde_path_to_error::deserialize(item).map_err(|e| {
             let path = e.path().to_string();
-            ApiError::new(Code::InvalidJson, format!("not a valid event: {}", e.into_inner()))
-                .field(format!("{prefix}{path}"))
+            let inner = e.into_inner().to_string();
+            let err = ApiError::new(Code::InvalidJson, format!("not a valid event: {inner}"));
+            match crate::api::blamed_field(&path, &inner) {
+                Some(f) => err.field(format!("{prefix}{f}")),
+                None => err,
+            }
         })?;
         if body.request_id.is_empty() || body.request_id.chars().count() > 100 {
             return Err(
