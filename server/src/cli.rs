@@ -195,9 +195,6 @@ pub enum Command {
         /// Ranking profile file (JSON) to use instead of the built-in BEIR profile.
         #[arg(long)]
         profile: Option<PathBuf>,
-        /// Pseudo-relevance feedback: expansion terms taken from the first-pass top documents (0: off).
-        #[arg(long)]
-        prf_terms: Option<usize>,
     },
     /// Score a TREC run file as trec_eval does (measure<TAB>topic|all<TAB>value).
     TrecEval {

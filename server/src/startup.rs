@@ -66,8 +66,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-/// Opens the store, seeds it from the bundle when empty (unless disabled), and loads the engine.
+/// Opens the store, seeds it from the bundle when empty (unless disabled), and loads the engine
+/// (synchronously; the offline commands use this).
 pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
+    let state = prepare_state(settings)?;
+    load_engine(&state)?;
+    Ok(state)
+}
+
+/// Everything but the solutions and cities: the bundle's catalogue, vocabulary and profiles, the
+/// store (opened, migrated and seeded), caches, metrics — with an empty engine, not ready.
+/// Errors here (an unreadable bundle, a read-only or newer database) stop the start.
+pub fn prepare_state(settings: &Settings) -> anyhow::Result<AppState> {
     let bundle = Bundle::load(&settings.bundle)
         .map_err(crate::commands::report)
         .with_context(|| format!("loading the data bundle {}", settings.bundle.display()))?;
@@ -84,35 +94,13 @@ pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
             "seeded an empty data directory from the bundle"
         );
     }
-    let started = Instant::now();
-    let (solutions, cities) = store.load()?;
-    let mut profiles = bundle.profiles.clone();
-    if !profiles.iter().any(|p| p.name == "default") {
-        profiles.push(kpimatch_engine::ranking::RankingProfile::default());
-    }
-    let mut engine = Engine::new(
-        bundle.catalogue.clone(),
-        bundle.vocabulary.clone(),
-        ProfileSet::new(profiles, "default")?,
-    )?;
-    let n = solutions.len();
-    engine
-        .upsert_solutions(solutions)
-        .context("indexing the stored solutions")?;
-    for c in cities {
-        engine.upsert_city(c).context("loading the stored cities")?;
-    }
-    tracing::info!(
-        solutions = n,
-        seconds = started.elapsed().as_secs_f64(),
-        "index rebuilt from the database"
-    );
+    let engine = empty_engine(&bundle)?;
     let concurrency = if settings.match_concurrency == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
         settings.match_concurrency
     };
-    let state = AppState {
+    Ok(AppState {
         engine: RwLock::new(engine),
         write_lock: Mutex::new(()),
         store: Arc::new(store) as Arc<dyn Store>,
@@ -125,7 +113,7 @@ pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
             json: settings.max_body_bytes,
             bulk: settings.max_bulk_bytes,
         },
-        ready: AtomicBool::new(true),
+        ready: AtomicBool::new(false),
         benchmark: Benchmark {
             topics: bundle.topics.clone(),
             qrels: kpimatch_engine::eval::qrels_from(&bundle.judgments),
@@ -134,9 +122,73 @@ pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
         started: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
-    };
+        template: Mutex::new(Some(bundle)),
+    })
+}
+
+fn empty_engine(bundle: &Bundle) -> anyhow::Result<Engine> {
+    let mut profiles = bundle.profiles.clone();
+    if !profiles.iter().any(|p| p.name == "default") {
+        profiles.push(kpimatch_engine::ranking::RankingProfile::default());
+    }
+    Ok(Engine::new(
+        bundle.catalogue.clone(),
+        bundle.vocabulary.clone(),
+        ProfileSet::new(profiles, "default")?,
+    )?)
+}
+
+/// Rebuilds the engine from the store (the index is derived data), swaps it in and marks the
+/// state ready. Writes cannot slip in between: until ready, `/v1/` answers 503 `not_ready`.
+pub fn load_engine(state: &AppState) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let bundle = state
+        .template
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .context("the engine was already loaded")?;
+    let (solutions, cities) = state.store.load()?;
+    let mut engine = empty_engine(&bundle)?;
+    let n = solutions.len();
+    engine
+        .upsert_solutions(solutions)
+        .context("indexing the stored solutions")?;
+    for c in cities {
+        engine.upsert_city(c).context("loading the stored cities")?;
+    }
+    *state.engine_mut() = engine;
+    state.versions.bump_catalogue();
     state.refresh_gauges();
-    Ok(state)
+    state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+    tracing::info!(
+        solutions = n,
+        seconds = started.elapsed().as_secs_f64(),
+        "index rebuilt from the database; ready"
+    );
+    Ok(())
+}
+
+/// Until the engine is loaded, API requests get 503 `not_ready` with `Retry-After` (health,
+/// readiness, metrics and the docs are served).
+async fn gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let loading = req.path().starts_with("/v1/")
+        && req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|s| !s.ready.load(std::sync::atomic::Ordering::SeqCst));
+    if loading {
+        let err = ApiError::new(
+            Code::NotReady,
+            "The index is still being rebuilt from the database; retry shortly.",
+        )
+        .retry_after(1);
+        let res = actix_web::ResponseError::error_response(&err);
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Records each request's metrics and logs one line with its latency and status.
@@ -258,6 +310,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize) ->
             .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
             .default_service(web::to(not_found))
+            .wrap(from_fn(gate))
             .wrap(from_fn(observe))
     })
     .listen(listener)?;
@@ -275,12 +328,30 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port), loads the state and starts serving.
+    /// Binds the listener (port 0 picks a free port), prepares the state and starts serving;
+    /// the engine is rebuilt from the database on a background thread meanwhile (`/readyz`
+    /// answers 503 until it is done, API routes answer 503 `not_ready`). A failed rebuild ends
+    /// the process with an error: serving without the stored data would lose what was
+    /// acknowledged.
     pub fn build(settings: &Settings) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(build_state(settings)?);
+        let state = web::Data::new(prepare_state(settings)?);
         let server = run(listener, state.clone(), settings.http_workers)?;
+        let loading = state.clone();
+        std::thread::Builder::new()
+            .name("index-rebuild".into())
+            .spawn(move || {
+                if let Err(e) = load_engine(&loading) {
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        "rebuilding the index from the database failed"
+                    );
+                    eprintln!("error: rebuilding the index from the database failed: {e:#}");
+                    std::process::exit(1);
+                }
+            })
+            .context("starting the index rebuild")?;
         Ok(Application { port, server, state })
     }
 

@@ -99,6 +99,8 @@ pub struct AppState {
     pub request_seq: AtomicU64,
     /// Process start, for request ids.
     pub started: u64,
+    /// The bundle the engine is built from, until the engine is loaded.
+    pub template: Mutex<Option<kpimatch_engine::bundle::Bundle>>,
 }
 
 /// The bundled judged topics and their judgments.
@@ -138,6 +140,18 @@ impl AppState {
     pub fn request_id(&self) -> String {
         let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
         format!("req-{:x}-{n:x}", self.started)
+    }
+
+    /// Waits (polling, up to `timeout`) until the engine is loaded; `false` on timeout.
+    pub async fn wait_until_ready(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.ready.load(Ordering::SeqCst) {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
     }
 
     /// Updates the size gauges.

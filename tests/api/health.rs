@@ -177,3 +177,40 @@ async fn the_docs_are_served_offline() {
     assert!(initializer.contains("/openapi.json"), "{initializer}");
     assert_eq!(bundle.status().as_u16(), 200, "the Swagger UI bundle is served locally");
 }
+
+#[tokio::test]
+async fn until_the_index_is_rebuilt_the_api_answers_503_not_ready() {
+    // Arrange: a prepared state whose engine has not been loaded from the database yet.
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = kpimatch_server::config::Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.path().to_path_buf(),
+        bundle: crate::helpers::bundle_dir(),
+        ..Default::default()
+    };
+    let listener = std::net::TcpListener::bind(settings.bind).unwrap();
+    let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let state = actix_web::web::Data::new(kpimatch_server::startup::prepare_state(&settings).unwrap());
+    tokio::spawn(kpimatch_server::startup::run(listener, state.clone(), 1).unwrap());
+    let client = crate::helpers::client();
+
+    // Act / Assert: alive, not ready, API refused with Retry-After — nothing can be written.
+    assert_eq!(
+        client.get(format!("{address}/healthz")).send().await.unwrap().status(),
+        200
+    );
+    let ready = client.get(format!("{address}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let res = client.get(format!("{address}/v1/kpis")).send().await.unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    crate::helpers::assert_problem(res, 503, "not_ready", None).await;
+
+    // Once loaded, the same requests succeed.
+    kpimatch_server::startup::load_engine(&state).unwrap();
+    assert_eq!(
+        client.get(format!("{address}/readyz")).send().await.unwrap().status(),
+        200
+    );
+    let kpis: Value = json_ok(client.get(format!("{address}/v1/kpis")).send().await.unwrap()).await;
+    assert_eq!(kpis.as_array().unwrap().len(), 91);
+}

@@ -54,7 +54,12 @@ pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temporary data directory");
     let app = Application::build(&settings(&data_dir)).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
+    assert!(
+        state.wait_until_ready(std::time::Duration::from_secs(60)).await,
+        "the application became ready"
+    );
     TestApp {
         address,
         client: client(),
@@ -83,6 +88,12 @@ pub fn shared_app() -> TestApp {
                 rt.block_on(async move {
                     let data_dir = tempfile::tempdir().expect("a temporary data directory");
                     let app = Application::build(&settings(&data_dir)).expect("the application builds");
+                    // The server already serves while the index is rebuilt; wait for it before
+                    // the data directory goes away.
+                    assert!(
+                        app.state().wait_until_ready(std::time::Duration::from_secs(60)).await,
+                        "the shared app became ready"
+                    );
                     drop(data_dir);
                     tx.send(app.port()).expect("the port is sent");
                     app.run_until_stopped().await

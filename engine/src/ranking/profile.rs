@@ -55,23 +55,6 @@ pub struct RankingProfile {
     pub needs_max_kpis: usize,
     /// Only the city's this-many weakest KPIs enter the gap term (0 = all).
     pub gap_top_k: usize,
-    /// Pseudo-relevance feedback: terms added from the first-pass top documents (0 = off).
-    #[serde(default)]
-    pub prf_terms: usize,
-    /// Pseudo-relevance feedback: first-pass documents read.
-    #[serde(default = "default_prf_docs")]
-    pub prf_docs: usize,
-    /// Pseudo-relevance feedback: weight of the best feedback term relative to a user term.
-    #[serde(default = "default_prf_weight")]
-    pub prf_weight: f32,
-}
-
-fn default_prf_docs() -> usize {
-    10
-}
-
-fn default_prf_weight() -> f32 {
-    0.3
 }
 
 impl Default for RankingProfile {
@@ -95,9 +78,6 @@ impl Default for RankingProfile {
             needs_min_relative: 0.35,
             needs_max_kpis: 12,
             gap_top_k: 0,
-            prf_terms: 0,
-            prf_docs: default_prf_docs(),
-            prf_weight: default_prf_weight(),
         }
     }
 }
@@ -155,7 +135,6 @@ impl RankingProfile {
             ("missing_gap", self.missing_gap),
             ("inferred_weight", self.inferred_weight),
             ("needs_min_relative", self.needs_min_relative),
-            ("prf_weight", self.prf_weight),
         ];
         for (name, v) in nonneg {
             if !(v.is_finite() && v >= 0.0) {
@@ -169,9 +148,6 @@ impl RankingProfile {
         }
         if self.missing_gap > 1.0 || self.needs_min_relative > 1.0 {
             p.push("missing_gap and needs_min_relative must be at most 1".into());
-        }
-        if self.prf_terms > 50 || self.prf_docs > 100 {
-            p.push("prf_terms must be at most 50 and prf_docs at most 100".into());
         }
         if self.text_weight + self.kpi_weight <= 0.0 {
             p.push("text_weight and kpi_weight cannot both be 0".into());

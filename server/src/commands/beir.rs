@@ -68,7 +68,6 @@ pub fn run(
     dir: &Path,
     run_out: Option<PathBuf>,
     profile: Option<PathBuf>,
-    prf_terms: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
     let qrels_path = [dir.join("qrels/test.tsv"), dir.join("qrels-test.tsv")]
         .into_iter()
@@ -80,13 +79,10 @@ pub fn run(
     let docs: Vec<Doc> = read_jsonl(&dir.join("corpus.jsonl"))?;
     let queries: Vec<QueryLine> = read_jsonl(&dir.join("queries.jsonl"))?;
     let bundle = Bundle::load(bundle_dir).map_err(report)?;
-    let mut profile = match profile {
+    let profile = match profile {
         Some(p) => RankingProfile::read(&p).map_err(report)?,
         None => beir_profile(),
     };
-    if let Some(n) = prf_terms {
-        profile.prf_terms = n;
-    }
     let name = profile.name.clone();
     let catalogue = bundle.catalogue.clone();
     let vocabulary = Vocabulary::empty(&catalogue);

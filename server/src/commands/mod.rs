@@ -22,12 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bundle { action } => bundle::run(&cli.bundle, action),
         Command::Serve(args) => serve::run(&cli.bundle, args),
-        Command::EvalBeir {
-            dir,
-            run_out,
-            profile,
-            prf_terms,
-        } => beir::run(&cli.bundle, &dir, run_out, profile, prf_terms),
+        Command::EvalBeir { dir, run_out, profile } => beir::run(&cli.bundle, &dir, run_out, profile),
         Command::TrecEval {
             qrels,
             run,

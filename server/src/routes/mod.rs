@@ -30,22 +30,24 @@ where
             return Err(ApiError::new(Code::Overloaded, "All ranking workers are busy; retry shortly.").retry_after(1));
         }
     };
-    let state = state.clone().into_inner();
-    let span = tracing::Span::current();
-    web::block(move || {
+    blocking(state, move |s| {
         let _permit = permit;
-        let _enter = span.enter();
-        f(&state)
+        f(s)
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "blocking task failed");
-        ApiError::new(Code::Internal, "An internal error occurred; it has been logged.")
-    })?
 }
 
 /// Runs a write (store then engine) on the blocking pool.
 pub async fn write<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    blocking(state, f).await
+}
+
+/// Runs a closure on actix's blocking pool inside the request's tracing span.
+async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
 where
     F: FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
     T: Send + 'static,
