@@ -373,4 +373,55 @@ impl Engine {
             profile: profile.name.clone(),
         })
     }
+
+    /// Every solution scored exactly (no candidate lists, no bounds), best first with ties by
+    /// id: the reference the exact top-k is tested against.
+    #[cfg(test)]
+    pub(crate) fn exhaustive_ranking(&self, req: &MatchRequest) -> Vec<(String, f32)> {
+        let profile = self.profiles.get(req.profile.as_deref()).unwrap();
+        let filters = req.filters.compile(&self.catalogue, &self.table).unwrap();
+        let plan = self.plan(req).unwrap();
+        let ranker = Ranker {
+            catalogue: &self.catalogue,
+            table: &self.table,
+            lists: &self.lists,
+            text: &self.text,
+            profile,
+            plan: &plan,
+            filters: &filters,
+            analyzer: &self.analyzer,
+        };
+        let ords: Vec<u32> = self.table.iter().map(|(o, _)| o).collect();
+        let text = self.text.score_ords(&plan.text, &ords).unwrap();
+        let text_on = profile.text_weight > 0.0 && !plan.text.is_empty();
+        let kpi_on = profile.kpi_weight > 0.0 && !plan.kpi_weights.is_empty();
+        // The text part is normalised by the best BM25 among the solutions the filters accept.
+        let tmax = ords
+            .iter()
+            .zip(&text)
+            .filter(|(&o, _)| self.table.get(o).is_some_and(|s| filters.accepts(o, s)))
+            .map(|(_, &t)| t)
+            .fold(0f32, f32::max)
+            .max(f32::MIN_POSITIVE);
+        let mut out: Vec<(String, f32)> = ords
+            .iter()
+            .zip(&text)
+            .filter_map(|(&o, &t)| {
+                let s = self.table.get(o)?;
+                if !filters.accepts(o, s) {
+                    return None;
+                }
+                let text = if text_on { profile.text_weight * t / tmax } else { 0.0 };
+                let kpi = if kpi_on {
+                    ranker.kpi_part(ranker.kpi_raw(&s.profile))
+                } else {
+                    0.0
+                };
+                let score = text + kpi;
+                (score > 0.0).then(|| (s.solution.id.clone(), score))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
 }

@@ -407,3 +407,65 @@ impl Ranker<'_> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::bundle::Bundle;
+    use crate::ranking::{Filters, MatchRequest};
+    use crate::Engine;
+
+    /// The exact top-k equals ranking every solution by its combined score, for hybrid,
+    /// text-only and KPI-only requests, with and without filters.
+    #[test]
+    fn top_k_equals_exhaustive_scoring() {
+        let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
+        let engine = Engine::from_bundle(&bundle).unwrap();
+        let needs = [
+            "what fixes our water KPIs?",
+            "traffic jams and air pollution",
+            "",
+            "jobs for young people",
+        ];
+        for (i, city) in bundle.cities.iter().enumerate().take(8) {
+            for profile in ["default", "text-only", "kpi-only"] {
+                for filtered in [false, true] {
+                    let mut req = MatchRequest::for_city(&city.id)
+                        .with_needs(needs[i % needs.len()])
+                        .with_profile(profile);
+                    req.explain = false;
+                    if filtered {
+                        req.filters = Filters {
+                            maturity: vec![crate::solution::Maturity::Proven],
+                            ..Default::default()
+                        };
+                    }
+                    let top = engine.match_solutions(&req.clone().with_limit(10)).unwrap();
+                    let all = engine.match_solutions(&req.with_limit(100)).unwrap();
+                    let exhaustive = engine.exhaustive_ranking(&all_request(
+                        &engine,
+                        &city.id,
+                        needs[i % needs.len()],
+                        profile,
+                        filtered,
+                    ));
+                    let got: Vec<&str> = top.results.iter().map(|r| r.solution_id.as_str()).collect();
+                    let want: Vec<&str> = exhaustive.iter().take(10).map(|(id, _)| id.as_str()).collect();
+                    assert_eq!(got, want, "{} / {profile} / filtered {filtered}", city.id);
+                    assert_eq!(all.results.len().min(10), top.results.len());
+                }
+            }
+        }
+    }
+
+    fn all_request(_engine: &Engine, city: &str, needs: &str, profile: &str, filtered: bool) -> MatchRequest {
+        let mut req = MatchRequest::for_city(city).with_needs(needs).with_profile(profile);
+        req.explain = false;
+        if filtered {
+            req.filters = Filters {
+                maturity: vec![crate::solution::Maturity::Proven],
+                ..Default::default()
+            };
+        }
+        req
+    }
+}
