@@ -97,15 +97,21 @@ impl Engine {
         })
     }
 
-    /// An engine loaded with a bundle's solutions, cities and profiles (default profile:
-    /// `default` when the bundle has it).
-    pub fn from_bundle(bundle: &Bundle) -> Result<Engine> {
+    /// An engine with a bundle's catalogue, vocabulary and ranking profiles (the built-in
+    /// default profile when the bundle has none named `default`), and no solutions or cities.
+    pub fn empty_for(bundle: &Bundle) -> Result<Engine> {
         let mut profiles = bundle.profiles.clone();
         if !profiles.iter().any(|p| p.name == "default") {
             profiles.push(crate::ranking::RankingProfile::default());
         }
         let profiles = ProfileSet::new(profiles, "default")?;
-        let mut engine = Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles)?;
+        Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles)
+    }
+
+    /// An engine loaded with a bundle's solutions, cities and profiles (default profile:
+    /// `default` when the bundle has it).
+    pub fn from_bundle(bundle: &Bundle) -> Result<Engine> {
+        let mut engine = Engine::empty_for(bundle)?;
         engine.upsert_solutions(bundle.solutions.clone())?;
         for c in &bundle.cities {
             engine.upsert_city(c.clone())?;

@@ -12,7 +12,6 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use kpimatch_engine::bundle::Bundle;
-use kpimatch_engine::ranking::ProfileSet;
 use kpimatch_engine::Engine;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -94,7 +93,7 @@ pub fn prepare_state(settings: &Settings) -> anyhow::Result<AppState> {
             "seeded an empty data directory from the bundle"
         );
     }
-    let engine = empty_engine(&bundle)?;
+    let engine = Engine::empty_for(&bundle)?;
     let concurrency = if settings.match_concurrency == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -126,18 +125,6 @@ pub fn prepare_state(settings: &Settings) -> anyhow::Result<AppState> {
     })
 }
 
-fn empty_engine(bundle: &Bundle) -> anyhow::Result<Engine> {
-    let mut profiles = bundle.profiles.clone();
-    if !profiles.iter().any(|p| p.name == "default") {
-        profiles.push(kpimatch_engine::ranking::RankingProfile::default());
-    }
-    Ok(Engine::new(
-        bundle.catalogue.clone(),
-        bundle.vocabulary.clone(),
-        ProfileSet::new(profiles, "default")?,
-    )?)
-}
-
 /// Rebuilds the engine from the store (the index is derived data), swaps it in and marks the
 /// state ready. Writes cannot slip in between: until ready, `/v1/` answers 503 `not_ready`.
 pub fn load_engine(state: &AppState) -> anyhow::Result<()> {
@@ -149,7 +136,7 @@ pub fn load_engine(state: &AppState) -> anyhow::Result<()> {
         .take()
         .context("the engine was already loaded")?;
     let (solutions, cities) = state.store.load()?;
-    let mut engine = empty_engine(&bundle)?;
+    let mut engine = Engine::empty_for(&bundle)?;
     let n = solutions.len();
     engine
         .upsert_solutions(solutions)
@@ -294,14 +281,6 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize) ->
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
             .app_data(table.clone())
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                let field = e.to_string().split('`').nth(1).map(str::to_string);
-                let mut err = ApiError::new(Code::InvalidQuery, format!("invalid query string: {e}"));
-                if let Some(f) = field {
-                    err = err.field(f);
-                }
-                err.into()
-            }))
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|e, _| ApiError::new(Code::InvalidPath, format!("invalid path: {e}")).into()),

@@ -38,6 +38,17 @@ pub fn qrels_from(judgments: &[Judgment]) -> Qrels {
     q
 }
 
+/// The judgments of the given topics only (so `-c` averaging counts exactly those topics).
+pub fn qrels_for(qrels: &Qrels, topics: &[Topic]) -> Qrels {
+    let mut restricted = Qrels::new();
+    for t in topics {
+        for (d, g) in qrels.topic(&t.id).into_iter().flatten() {
+            restricted.insert(t.id.clone(), d.clone(), *g);
+        }
+    }
+    restricted
+}
+
 /// Ranks every topic with a profile and returns the run (top `depth` per topic).
 pub fn run_topics(engine: &Engine, topics: &[Topic], profile: Option<&str>, depth: usize, tag: &str) -> Result<Run> {
     let mut run = Run::new();
@@ -61,14 +72,7 @@ pub fn evaluate_profiles(
     depth: usize,
 ) -> Result<Vec<(String, Run, Report)>> {
     let options = EvalOptions::default().with_average_complete(true);
-    let mut restricted = Qrels::new();
-    for t in topics {
-        if let Some(docs) = qrels.topic(&t.id) {
-            for (d, g) in docs {
-                restricted.insert(t.id.clone(), d.clone(), *g);
-            }
-        }
-    }
+    let restricted = qrels_for(qrels, topics);
     let mut out = Vec::new();
     for p in profiles {
         let run = run_topics(engine, topics, Some(p), depth, p)?;

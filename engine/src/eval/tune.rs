@@ -196,15 +196,11 @@ pub fn score_profile(
     p.name = SCRATCH.into();
     engine.profiles_mut().insert(p);
     let run = super::run_topics(engine, topics, Some(SCRATCH), cfg.depth, SCRATCH)?;
-    let mut q = Qrels::new();
-    for t in topics {
-        if let Some(docs) = qrels.topic(&t.id) {
-            for (d, g) in docs {
-                q.insert(t.id.clone(), d.clone(), *g);
-            }
-        }
-    }
-    let report = evaluate(&q, &run, &EvalOptions::default().with_average_complete(true));
+    let report = evaluate(
+        &super::qrels_for(qrels, topics),
+        &run,
+        &EvalOptions::default().with_average_complete(true),
+    );
     Ok(report.mean(cfg.measure).unwrap_or(0.0))
 }
 

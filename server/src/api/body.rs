@@ -104,13 +104,7 @@ pub fn parse_json_value<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 }
 
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    let err = ApiError::new(Code::InvalidJson, format!("the request body is not valid: {inner}"));
-    match blamed_field(&path, &inner.to_string()) {
-        Some(f) => err.field(f),
-        None => err,
-    }
+    path_error(e, "the request body is not valid", "")
 }
 
 /// The field to blame: the path where deserialisation stopped, extended by the name of a
@@ -172,11 +166,17 @@ pub fn parse_json_or_ndjson<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<Vec<
 }
 
 fn item_error<E: std::fmt::Display>(i: usize, e: serde_path_to_error::Error<E>) -> ApiError {
+    path_error(e, &format!("item {i} is not valid"), "")
+}
+
+/// A 400 `invalid_json` for a value that did not deserialise, blaming its field (with `prefix`
+/// for items of a list) as [`blamed_field`] does.
+pub fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>, what: &str, prefix: &str) -> ApiError {
     let path = e.path().to_string();
-    let err = ApiError::new(Code::InvalidJson, format!("item {i} is not valid: {}", e.into_inner()));
-    if path != "." && !path.is_empty() {
-        err.field(path)
-    } else {
-        err
+    let inner = e.into_inner().to_string();
+    let err = ApiError::new(Code::InvalidJson, format!("{what}: {inner}"));
+    match blamed_field(&path, &inner) {
+        Some(f) => err.field(format!("{prefix}{f}")),
+        None => err,
     }
 }

@@ -40,14 +40,7 @@ impl TopicBody {
             city_id: self.city_id,
             needs: self.needs,
             split: Split::Train,
-            filters: kpimatch_engine::ranking::Filters {
-                maturity: f.maturity,
-                cost_band: f.cost_band,
-                regions: f.regions,
-                categories: f.categories,
-                kpis: f.kpis,
-                exclude_ids: f.exclude_ids,
-            },
+            filters: f.into(),
         })
     }
 }

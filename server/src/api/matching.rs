@@ -33,6 +33,19 @@ pub struct FiltersBody {
     pub exclude_ids: Vec<String>,
 }
 
+impl From<FiltersBody> for Filters {
+    fn from(f: FiltersBody) -> Filters {
+        Filters {
+            maturity: f.maturity,
+            cost_band: f.cost_band,
+            regions: f.regions,
+            categories: f.categories,
+            kpis: f.kpis,
+            exclude_ids: f.exclude_ids,
+        }
+    }
+}
+
 /// A match request: a stored or inline city, a needs text, KPI focus, filters and paging.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,14 +113,7 @@ impl MatchBody {
             city,
             needs: self.needs,
             focus: self.kpis,
-            filters: Filters {
-                maturity: f.maturity,
-                cost_band: f.cost_band,
-                regions: f.regions,
-                categories: f.categories,
-                kpis: f.kpis,
-                exclude_ids: f.exclude_ids,
-            },
+            filters: f.into(),
             limit,
             offset: self.offset.unwrap_or(0),
             diversity: self.diversity.unwrap_or(0.0),

@@ -9,7 +9,7 @@ mod feedback;
 mod matching;
 mod solutions;
 
-pub use body::{blamed_field, parse_json, parse_json_or_ndjson, parse_json_value, parse_query, read_body};
+pub use body::{blamed_field, parse_json, parse_json_or_ndjson, parse_json_value, parse_query, path_error, read_body};
 pub use catalogue::KpiView;
 pub use cities::{CityBody, CityView, GapsView, ObservationBody};
 pub use evaluations::{ComparisonView, EvaluationBody, EvaluationReport, ProfileResult, TopicBody};

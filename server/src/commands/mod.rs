@@ -11,10 +11,6 @@ mod tune;
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use kpimatch_engine::bundle::Bundle;
-use kpimatch_engine::Engine;
-
 use crate::cli::{Cli, Command};
 
 /// Runs a parsed command line.
@@ -95,14 +91,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             matching::run_gaps(&engine, &city, json)
         }
     }
-}
-
-/// Loads the bundle and builds an in-memory engine from it.
-pub fn load_engine(bundle: &std::path::Path) -> anyhow::Result<Engine> {
-    let b = Bundle::load(bundle)
-        .map_err(report)
-        .with_context(|| format!("loading the data bundle {}", bundle.display()))?;
-    Engine::from_bundle(&b).context("building the engine from the bundle")
 }
 
 /// Expands a data error into one line per problem.

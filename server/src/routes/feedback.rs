@@ -45,15 +45,8 @@ pub async fn feedback(state: web::Data<AppState>, req: HttpRequest, payload: web
     let mut events = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let prefix = if many { format!("[{i}].") } else { String::new() };
-        let body: FeedbackBody = serde_path_to_error::deserialize(item).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            let err = ApiError::new(Code::InvalidJson, format!("not a valid event: {inner}"));
-            match crate::api::blamed_field(&path, &inner) {
-                Some(f) => err.field(format!("{prefix}{f}")),
-                None => err,
-            }
-        })?;
+        let body: FeedbackBody = serde_path_to_error::deserialize(item)
+            .map_err(|e| crate::api::path_error(e, "not a valid event", &prefix))?;
         if body.request_id.is_empty() || body.request_id.chars().count() > 100 {
             return Err(
                 ApiError::new(Code::InvalidField, "request_id must be 1 to 100 characters")

@@ -289,16 +289,8 @@ fn bulk_item(
         }
     };
     check_id(&id, "id").map_err(|e| (Some(id.clone()), e))?;
-    let body: SolutionBody = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let err = ApiError::new(Code::InvalidJson, format!("not a valid solution: {inner}"));
-        let err = match crate::api::blamed_field(&path, &inner) {
-            Some(f) => err.field(f),
-            None => err,
-        };
-        (Some(id.clone()), err)
-    })?;
+    let body: SolutionBody = serde_path_to_error::deserialize(value)
+        .map_err(|e| (Some(id.clone()), crate::api::path_error(e, "not a valid solution", "")))?;
     let s = body.into_solution(&id).map_err(|e| (Some(id.clone()), e))?;
     s.validate(catalogue)
         .map_err(|e| (Some(id.clone()), ApiError::from(e)))?;
