@@ -9,10 +9,29 @@ if [ ! -d ../shared/benchmarks/trec_eval ]; then
     exit 1
 fi
 
+# The browser tests (tests/browser) drive Debian's headless Chromium through chromedriver.
+if [ ! -x /usr/bin/chromedriver ]; then
+    echo "== installing chromium and chromium-driver for the browser tests =="
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver
+fi
+
+# The storage, replica, crash and backup tests run against a real PostgreSQL (each test creates
+# its own database): install it when missing, start it, export its admin URL.
+echo "== PostgreSQL for the storage and replica tests =="
+eval "$(bash scripts/postgres.sh)"
+
 echo "== cargo test (unit, integration, doc tests) =="
 cargo test --workspace --no-fail-fast 2>&1 | tee /tmp/kpimatch-test.log
 status=${PIPESTATUS[0]}
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' /tmp/kpimatch-test.log | awk '{s+=$4} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' /tmp/kpimatch-test.log | awk '{s+=$1} END {print s+0}')
+
+# Hostile input (SECURITY.md): a fuzzing smoke of every cargo-fuzz target, and the API contract
+# fuzzed with schemathesis (the long runs are `scripts/fuzz.sh 300` and `scripts/schemathesis.sh`).
+echo "== fuzzing smoke: every target for ${KPIMATCH_FUZZ_SECONDS:-20} s (scripts/fuzz.sh) =="
+if bash scripts/fuzz.sh "${KPIMATCH_FUZZ_SECONDS:-20}"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+echo "== API contract fuzzing: ${KPIMATCH_SCHEMATHESIS_EXAMPLES:-100} examples per operation (scripts/schemathesis.sh) =="
+if bash scripts/schemathesis.sh "${KPIMATCH_SCHEMATHESIS_EXAMPLES:-100}"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"

@@ -11,10 +11,15 @@ use tantivy::tokenizer::TextAnalyzer;
 use crate::index::{english, KpiLists, SolutionTable, StoredSolution, TextIndex};
 use crate::kpi::Catalogue;
 use crate::limits;
+use crate::peers::{self, Adopters, Benchmark, CityProfile, Peers};
 use crate::ranking::{plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker};
 use crate::solution::{KpiProfile, Solution};
 use crate::vocab::{self, KpiMapper, Vocabulary};
 use crate::{Error, Result};
+
+mod persistence;
+
+pub use persistence::{rankings_agree, Changes, IndexOpened, RestoreStats};
 
 /// Sizes of what the engine holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,8 +50,14 @@ pub struct Engine {
     cities: BTreeMap<String, Arc<City>>,
     /// Gap analyses of the stored cities, computed once per city write.
     city_gaps: BTreeMap<String, Arc<GapAnalysis>>,
+    /// The cities that record deployments (the sources of adoption evidence).
+    adopters: Adopters,
     /// The English analyzer, built once and cloned per use (its stop-word set and stemmer are shared).
     analyzer: TextAnalyzer,
+    /// The source of truth the derived data comes from, and the last change applied from it
+    /// (stored in each text-index commit).
+    origin: Option<String>,
+    applied: u64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -93,7 +104,10 @@ impl Engine {
             text,
             cities: BTreeMap::new(),
             city_gaps: BTreeMap::new(),
+            adopters: Adopters::default(),
             analyzer: english(),
+            origin: None,
+            applied: 0,
         })
     }
 
@@ -227,7 +241,7 @@ impl Engine {
         if fresh {
             self.lists = KpiLists::build(self.catalogue.len(), self.table.iter().map(|(o, s)| (o, &s.profile)));
         }
-        self.text.commit(None)?;
+        self.commit_text()?;
         Ok(())
     }
 
@@ -246,7 +260,7 @@ impl Engine {
         };
         self.lists.remove(ord, &old.profile);
         self.text.delete(id);
-        self.text.commit(None)?;
+        self.commit_text()?;
         Ok(true)
     }
 
@@ -261,9 +275,16 @@ impl Engine {
     }
 
     /// Validates and stores a city (insert or replace).
+    ///
+    /// Deployments are not checked against the stored solutions here: this is also how stored
+    /// cities are loaded and replicated, in any order relative to their solutions, and a city
+    /// may keep a deployment of a solution deleted since (evidence ignores it). Writes check
+    /// them first with [`Engine::check_city`].
     pub fn upsert_city(&mut self, city: City) -> Result<()> {
         city.validate(&self.catalogue)?;
         let gaps = GapAnalysis::compute(&city, &self.catalogue);
+        self.adopters
+            .update(self.cities.get(&city.id).map(|c| c.as_ref()), Some(&city));
         self.city_gaps.insert(city.id.clone(), Arc::new(gaps));
         self.cities.insert(city.id.clone(), Arc::new(city));
         Ok(())
@@ -272,7 +293,9 @@ impl Engine {
     /// Deletes a city; `false` when it did not exist.
     pub fn delete_city(&mut self, id: &str) -> bool {
         self.city_gaps.remove(id);
-        self.cities.remove(id).is_some()
+        let old = self.cities.remove(id);
+        self.adopters.update(old.as_deref(), None);
+        old.is_some()
     }
 
     /// A city by id.
@@ -302,13 +325,104 @@ impl Engine {
             (_, Some(c)) => Some(Arc::new(GapAnalysis::compute(c, &self.catalogue))),
             (_, None) => None,
         };
+        if let (Some(crate::ranking::CityInput::Inline(_)), Some(c)) = (&req.city, city) {
+            self.check_deployed_solutions(c).map_err(|e| match e {
+                Error::InvalidField { field, message } => Error::InvalidField {
+                    field: format!("city.{field}"),
+                    message,
+                },
+                other => other,
+            })?;
+        }
         let ctx = plan::PlanContext {
             catalogue: &self.catalogue,
             vocabulary: &self.vocabulary,
             mapper: &self.mapper,
             analyzer: &self.analyzer,
         };
-        QueryPlan::build(req, city, gaps, profile, &ctx)
+        let mut plan = QueryPlan::build(req, city, gaps, profile, &ctx)?;
+        if let (Some(c), Some(g)) = (city, plan.gaps.clone()) {
+            if profile.evidence_weight > 0.0 && !self.adopters.is_empty() {
+                let me = CityProfile::new(c, &g, self.catalogue.len());
+                let adopters = self.adopters.ids().filter_map(|id| self.stored_profile(id));
+                plan.evidence = peers::evidence(
+                    &me,
+                    &plan.q,
+                    adopters,
+                    &self.table,
+                    &self.catalogue,
+                    profile.evidence_weight,
+                );
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Validates a city for a write: everything [`City::validate`] checks, and that every
+    /// deployment names a stored solution (else an invalid `deployments[i].solution_id`).
+    /// Call it before the write is made durable; [`Engine::upsert_city`] does not check
+    /// deployments against the solutions.
+    pub fn check_city(&self, city: &City) -> Result<()> {
+        city.validate(&self.catalogue)?;
+        self.check_deployed_solutions(city)
+    }
+
+    fn check_deployed_solutions(&self, city: &City) -> Result<()> {
+        for (i, d) in city.deployments.iter().enumerate() {
+            if self.table.ord_of(&d.solution_id).is_none() {
+                return Err(Error::invalid(
+                    format!("deployments[{i}].solution_id"),
+                    format!(
+                        "solution '{}' is not in the catalogue; deployments must name stored solutions",
+                        d.solution_id.chars().take(80).collect::<String>()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A stored city with its gap analysis, indexed for comparisons.
+    fn stored_profile(&self, id: &str) -> Option<CityProfile<'_>> {
+        Some(CityProfile::new(
+            self.cities.get(id)?,
+            self.city_gaps.get(id)?,
+            self.catalogue.len(),
+        ))
+    }
+
+    fn peer_request(&self, city_id: &str, field: &str, n: usize) -> Result<CityProfile<'_>> {
+        if !(1..=peers::MAX_PEERS).contains(&n) {
+            return Err(Error::invalid(field, format!("{n} is outside 1–{}", peers::MAX_PEERS)));
+        }
+        self.stored_profile(city_id).ok_or_else(|| Error::NotFound {
+            entity: "city",
+            id: city_id.chars().take(80).collect(),
+        })
+    }
+
+    /// A stored city's `limit` (1–50) most similar comparable cities, with their similarity,
+    /// the KPIs compared and those where each is clearly ahead; or why there are none (see
+    /// [`crate::peers`]).
+    pub fn peers(&self, city_id: &str, limit: usize) -> Result<Peers> {
+        let me = self.peer_request(city_id, "limit", limit)?;
+        let others = self.cities.keys().filter_map(|id| self.stored_profile(id));
+        Ok(peers::peers(&me, others, limit, &self.catalogue))
+    }
+
+    /// A stored city's standing on every KPI and category among its `peers` (1–50) most
+    /// similar comparable cities, with its own trends; or why there is none.
+    pub fn benchmark(&self, city_id: &str, peers: usize) -> Result<Benchmark> {
+        let me = self.peer_request(city_id, "peers", peers)?;
+        let others = self.cities.keys().filter_map(|id| self.stored_profile(id));
+        Ok(peers::benchmark(&me, others, peers, &self.catalogue))
+    }
+
+    /// Changes whenever a city that records deployments is written or deleted: rankings with
+    /// adoption evidence depend on those cities as well as on the requesting one (a cache key
+    /// part). Never repeats within a process.
+    pub fn evidence_version(&self) -> u64 {
+        self.adopters.version()
     }
 
     /// Ranks solutions for a request.
@@ -423,7 +537,7 @@ impl Engine {
                 } else {
                     0.0
                 };
-                let score = text + kpi;
+                let score = crate::ranking::combine(text, kpi, plan.evidence.score(o));
                 (score > 0.0).then(|| (s.solution.id.clone(), score))
             })
             .collect();

@@ -9,6 +9,7 @@
 //! * [`solution`]: solutions and their KPI profiles (declared or inferred, with provenance).
 //! * [`vocab`]: the curated domain vocabulary and the text → KPI mapper.
 //! * [`index`]: the tantivy text index, the solution table and the impact-ordered KPI lists.
+//! * [`peers`]: city similarity, peers, benchmark standing and adoption evidence.
 //! * [`ranking`]: ranking profiles, match requests, the hybrid ranker and its explanations.
 //! * [`bundle`]: loading and validating the `index-data/` bundle.
 //! * [`eval`]: trec_eval-exact metrics and TREC file formats.
@@ -39,11 +40,12 @@ pub mod eval;
 pub mod index;
 pub mod kpi;
 pub mod limits;
+pub mod peers;
 pub mod ranking;
 pub mod solution;
 pub mod synth;
 pub mod vocab;
 
-pub use engine::{Engine, EngineStats};
+pub use engine::{rankings_agree, Changes, Engine, EngineStats, IndexOpened, RestoreStats};
 pub use error::{DataProblem, Error, ErrorKind, Result};
 pub use ranking::{MatchRequest, MatchResponse};

@@ -27,6 +27,10 @@ pub struct DataArgs {
     /// Do not seed an empty data directory from the bundle.
     #[arg(long, env = "KPIMATCH_NO_SEED")]
     pub no_seed: bool,
+    /// PostgreSQL as the source of truth (postgres://user:password@host:port/db); the data
+    /// directory then holds only this replica's index.
+    #[arg(long, env = "KPIMATCH_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// Settings of `serve`.
@@ -58,6 +62,24 @@ pub struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "KPIMATCH_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Pooled PostgreSQL connections (default 4).
+    #[arg(long, env = "KPIMATCH_DATABASE_POOL")]
+    pub database_pool: Option<u32>,
+    /// Change-log polling interval when no notification arrives, ms (default 1000).
+    #[arg(long, env = "KPIMATCH_POLL_INTERVAL_MS")]
+    pub poll_interval_ms: Option<u64>,
+    /// The admin API key (writes and key management; at least 32 bytes with --production).
+    #[arg(long, env = "KPIMATCH_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+    /// Read-only API keys, comma-separated (at least 16 bytes each).
+    #[arg(long, env = "KPIMATCH_READ_KEYS", value_delimiter = ',', hide_env_values = true)]
+    pub read_keys: Option<Vec<String>>,
+    /// Refuse to start without an admin key (no development mode).
+    #[arg(long, env = "KPIMATCH_PRODUCTION")]
+    pub production: bool,
+    /// Requests per second per API key, bursts of twice that (default 200; 0: no limit).
+    #[arg(long, env = "KPIMATCH_RATE_LIMIT_PER_SECOND")]
+    pub rate_limit_per_second: Option<u32>,
 }
 
 /// What `import` loads.
@@ -82,6 +104,23 @@ pub enum Command {
         kind: ImportKind,
         /// The file (`-` for standard input).
         file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Write a consistent backup of the database (solutions, cities, feedback) to a file, while
+    /// the service runs (SQLite or PostgreSQL).
+    Backup {
+        /// The backup file (JSON lines; `-` for standard output).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Restore a backup into an empty database; the replicas rebuild their indexes from it.
+    Restore {
+        /// The backup file written by `kpimatch backup` (`-` for standard input).
+        #[arg(long)]
+        from: PathBuf,
         #[command(flatten)]
         data: DataArgs,
     },

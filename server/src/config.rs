@@ -7,6 +7,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
+/// A secret setting: never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
 /// The service's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -32,6 +42,21 @@ pub struct Settings {
     pub http_workers: usize,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// PostgreSQL connection URL: PostgreSQL is the source of truth instead of the embedded
+    /// database (the data directory then holds only this replica's index). Never logged.
+    pub database_url: Option<String>,
+    /// Pooled PostgreSQL connections.
+    pub database_pool: u32,
+    /// How often a replica polls the change log when no notification wakes it, milliseconds.
+    pub poll_interval_ms: u64,
+    /// The admin API key (all writes, key management).
+    pub admin_key: Option<Secret>,
+    /// Read-only API keys.
+    pub read_keys: Vec<Secret>,
+    /// Refuse to start without an admin key of at least 32 bytes.
+    pub production: bool,
+    /// Requests per second allowed per key, bursts of twice that (0: no limit).
+    pub rate_limit_per_second: u32,
 }
 
 impl Default for Settings {
@@ -48,6 +73,13 @@ impl Default for Settings {
             queue_timeout_ms: 2_000,
             http_workers: 0,
             log_format: "text".into(),
+            database_url: None,
+            database_pool: 4,
+            poll_interval_ms: 1_000,
+            admin_key: None,
+            read_keys: Vec::new(),
+            production: false,
+            rate_limit_per_second: 200,
         }
     }
 }
@@ -67,6 +99,13 @@ pub struct FileSettings {
     queue_timeout_ms: Option<u64>,
     http_workers: Option<usize>,
     log_format: Option<String>,
+    database_url: Option<String>,
+    database_pool: Option<u32>,
+    poll_interval_ms: Option<u64>,
+    admin_key: Option<String>,
+    read_keys: Option<Vec<String>>,
+    production: Option<bool>,
+    rate_limit_per_second: Option<u32>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -94,6 +133,20 @@ pub struct Overrides {
     pub http_workers: Option<usize>,
     /// `--log-format` / `KPIMATCH_LOG_FORMAT`.
     pub log_format: Option<String>,
+    /// `--database-url` / `KPIMATCH_DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--database-pool` / `KPIMATCH_DATABASE_POOL`.
+    pub database_pool: Option<u32>,
+    /// `--poll-interval-ms` / `KPIMATCH_POLL_INTERVAL_MS`.
+    pub poll_interval_ms: Option<u64>,
+    /// `--admin-key` / `KPIMATCH_ADMIN_KEY`.
+    pub admin_key: Option<String>,
+    /// `--read-keys` / `KPIMATCH_READ_KEYS` (comma-separated).
+    pub read_keys: Option<Vec<String>>,
+    /// `--production` / `KPIMATCH_PRODUCTION`.
+    pub production: bool,
+    /// `--rate-limit-per-second` / `KPIMATCH_RATE_LIMIT_PER_SECOND`.
+    pub rate_limit_per_second: Option<u32>,
 }
 
 impl Settings {
@@ -133,6 +186,27 @@ impl Settings {
                 .unwrap_or(d.queue_timeout_ms),
             http_workers: o.http_workers.or(file.http_workers).unwrap_or(d.http_workers),
             log_format: o.log_format.or(file.log_format).unwrap_or(d.log_format),
+            database_url: o.database_url.or(file.database_url).filter(|u| !u.trim().is_empty()),
+            database_pool: o.database_pool.or(file.database_pool).unwrap_or(d.database_pool),
+            poll_interval_ms: o
+                .poll_interval_ms
+                .or(file.poll_interval_ms)
+                .unwrap_or(d.poll_interval_ms),
+            admin_key: o.admin_key.or(file.admin_key).filter(|k| !k.is_empty()).map(Secret),
+            read_keys: o
+                .read_keys
+                .or(file.read_keys)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .map(Secret)
+                .collect(),
+            production: o.production || file.production.unwrap_or(d.production),
+            rate_limit_per_second: o
+                .rate_limit_per_second
+                .or(file.rate_limit_per_second)
+                .unwrap_or(d.rate_limit_per_second),
         };
         s.validate()?;
         Ok(s)
@@ -156,6 +230,32 @@ impl Settings {
         }
         if self.match_concurrency > 1024 || self.http_workers > 1024 {
             bail!("match_concurrency and http_workers must be at most 1024");
+        }
+        if self.production && self.admin_key.as_ref().is_none_or(|k| k.0.len() < 32) {
+            bail!("--production needs an admin key (--admin-key / KPIMATCH_ADMIN_KEY) of at least 32 bytes");
+        }
+        if let Some(k) = self.read_keys.iter().find(|k| k.0.len() < 16) {
+            bail!("read keys must be at least 16 bytes; one has {}", k.0.len());
+        }
+        if self.admin_key.is_none() && self.read_keys.is_empty() && !self.bind.ip().is_loopback() {
+            bail!(
+                "no API key is configured (development mode), so kpimatch serves only on loopback, not {}; set --admin-key or bind 127.0.0.1",
+                self.bind
+            );
+        }
+        if !(1..=64).contains(&self.database_pool) {
+            bail!("database_pool must be between 1 and 64, not {}", self.database_pool);
+        }
+        if !(10..=60_000).contains(&self.poll_interval_ms) {
+            bail!(
+                "poll_interval_ms must be between 10 and 60000, not {}",
+                self.poll_interval_ms
+            );
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.contains('=')) {
+                bail!("database_url must be a postgres:// URL or a key=value connection string");
+            }
         }
         if self.queue_timeout_ms > 60_000 {
             bail!("queue_timeout_ms must be at most 60000");

@@ -5,11 +5,13 @@
 //! command-line tool. The ranking itself lives in `kpimatch-engine`, which knows no HTTP.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod replica;
 pub mod routes;
 pub mod startup;
 pub mod state;

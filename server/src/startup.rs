@@ -1,6 +1,7 @@
 //! The one application factory: builds the state from settings, the actix `App` with every
 //! route, and the OpenAPI document. `main`, the tests and the spec generator all use it.
 
+use std::collections::HashSet;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
@@ -12,7 +13,7 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use kpimatch_engine::bundle::Bundle;
-use kpimatch_engine::Engine;
+use kpimatch_engine::{Engine, IndexOpened};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -22,7 +23,7 @@ use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::{AppState, Benchmark, BodyLimits, Caches, Versions};
-use crate::storage::{SqliteStore, Store};
+use crate::storage::{self, Entity, Store};
 
 /// The top of the OpenAPI document; paths and schemas are collected from the handlers.
 #[derive(OpenApi)]
@@ -40,6 +41,7 @@ use crate::storage::{SqliteStore, Store};
         (name = "matching", description = "Ranked matches with explanations"),
         (name = "evaluation", description = "Ranking quality on judged topics, and feedback from use"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "keys", description = "API keys (admin scope)"),
     )
 )]
 pub struct ApiDoc;
@@ -53,6 +55,7 @@ pub fn configure_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfi
     routes::evaluations::configure(cfg);
     routes::feedback::configure(cfg);
     routes::health::configure(cfg);
+    routes::keys::configure(cfg);
 }
 
 /// The OpenAPI document, derived from the annotated handlers.
@@ -66,31 +69,59 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Opens the store, seeds it from the bundle when empty (unless disabled), and loads the engine
-/// (synchronously; the offline commands use this).
+/// in memory from the store (synchronously; the offline commands use this, and never touch a
+/// serving replica's index).
 pub fn build_state(settings: &Settings) -> anyhow::Result<AppState> {
-    let state = prepare_state(settings)?;
+    let state = prepare_state(settings, Mode::Offline)?;
     load_engine(&state)?;
     Ok(state)
 }
 
+/// Whether the state serves (a persistent index in the data directory, locked) or runs an
+/// offline command (an index in memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `kpimatch serve`.
+    Serve,
+    /// Offline commands.
+    Offline,
+}
+
 /// Everything but the solutions and cities: the bundle's catalogue, vocabulary and profiles, the
 /// store (opened, migrated and seeded), caches, metrics — with an empty engine, not ready.
-/// Errors here (an unreadable bundle, a read-only or newer database) stop the start.
-pub fn prepare_state(settings: &Settings) -> anyhow::Result<AppState> {
+/// Errors here (an unreadable bundle, a read-only or newer database, a data directory another
+/// process serves from) stop the start.
+pub fn prepare_state(settings: &Settings, mode: Mode) -> anyhow::Result<AppState> {
     let bundle = Bundle::load(&settings.bundle)
         .map_err(crate::commands::report)
         .with_context(|| format!("loading the data bundle {}", settings.bundle.display()))?;
-    let store = SqliteStore::open(&settings.data_dir)
-        .with_context(|| format!("opening the database in {}", settings.data_dir.display()))?;
-    if settings.seed && store.is_empty()? {
-        store.put_solutions(&bundle.solutions)?;
-        for c in &bundle.cities {
-            store.put_city(c)?;
-        }
+    let data_lock = match mode {
+        Mode::Serve => Some(lock_data_dir(&settings.data_dir)?),
+        Mode::Offline => None,
+    };
+    let store: Arc<dyn Store> = Arc::from(storage::open(settings).with_context(|| match &settings.database_url {
+        Some(_) => "opening the PostgreSQL database".to_string(),
+        None => format!("opening the database in {}", settings.data_dir.display()),
+    })?);
+    if settings.seed && store.seed_if_empty(&bundle.solutions, &bundle.cities)? {
         tracing::info!(
             solutions = bundle.solutions.len(),
             cities = bundle.cities.len(),
-            "seeded an empty data directory from the bundle"
+            backend = store.backend(),
+            "seeded an empty database from the bundle"
+        );
+    }
+    let read_keys: Vec<String> = settings.read_keys.iter().map(|k| k.0.clone()).collect();
+    let auth = crate::auth::Auth::new(
+        settings.admin_key.as_ref().map(|k| k.0.as_str()),
+        &read_keys,
+        settings.rate_limit_per_second,
+    );
+    auth.refresh(&*store).context("reading the API keys")?;
+    if mode == Mode::Serve && auth.dev_mode() {
+        tracing::warn!(
+            bind = %settings.bind,
+            "DEVELOPMENT MODE: no API key is configured, so every request is allowed; serving on loopback only. Set --admin-key (and --read-keys) for anything else."
         );
     }
     let engine = Engine::empty_for(&bundle)?;
@@ -102,7 +133,7 @@ pub fn prepare_state(settings: &Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         engine: RwLock::new(engine),
         write_lock: Mutex::new(()),
-        store: Arc::new(store) as Arc<dyn Store>,
+        store,
         versions: Versions::default(),
         caches: Caches::new(settings.cache_entries),
         metrics: Metrics::new(),
@@ -122,11 +153,42 @@ pub fn prepare_state(settings: &Settings) -> anyhow::Result<AppState> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         template: Mutex::new(Some(bundle)),
+        index_dir: (mode == Mode::Serve).then(|| settings.data_dir.join("index")),
+        poll_interval: std::time::Duration::from_millis(settings.poll_interval_ms),
+        data_lock,
+        auth,
     })
 }
 
-/// Rebuilds the engine from the store (the index is derived data), swaps it in and marks the
+/// Takes an exclusive lock on `<data-dir>/LOCK` for the life of the process: two servers on
+/// one data directory would corrupt each other's index.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
+    let path = dir.join("LOCK");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    // SAFETY: flock on a file descriptor we own; no memory is shared.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        anyhow::bail!(
+            "the data directory {} is in use by another kpimatch process",
+            dir.display()
+        );
+    }
+    Ok(file)
+}
+
+/// Loads the engine from the store, swaps it in, catches up with the change log and marks the
 /// state ready. Writes cannot slip in between: until ready, `/v1/` answers 503 `not_ready`.
+///
+/// Serving, the text index in the data directory is reused when its last commit names this
+/// database: only solutions changed since that commit are re-indexed. Otherwise (no index,
+/// another database, a damaged index, one that disagrees with the database) it is rebuilt.
 pub fn load_engine(state: &AppState) -> anyhow::Result<()> {
     let started = Instant::now();
     let bundle = state
@@ -135,25 +197,82 @@ pub fn load_engine(state: &AppState) -> anyhow::Result<()> {
         .unwrap_or_else(|p| p.into_inner())
         .take()
         .context("the engine was already loaded")?;
-    let (solutions, cities) = state.store.load()?;
-    let mut engine = Engine::empty_for(&bundle)?;
-    let n = solutions.len();
-    engine
-        .upsert_solutions(solutions)
-        .context("indexing the stored solutions")?;
-    for c in cities {
-        engine.upsert_city(c).context("loading the stored cities")?;
-    }
+    let origin = state.store.database_id().to_string();
+    let engine = match &state.index_dir {
+        Some(dir) => load_persistent(state, &bundle, dir, &origin)?,
+        None => {
+            let snap = state.store.snapshot(None)?;
+            let mut engine = Engine::empty_for(&bundle)?;
+            engine
+                .rebuild(snap.solutions, snap.cities, &origin, snap.head)
+                .context("indexing the stored solutions")?;
+            engine
+        }
+    };
+    let n = engine.stats().solutions;
     *state.engine_mut() = engine;
+    {
+        let _w = state.writer();
+        crate::replica::catch_up(state).context("catching up with the change log")?;
+    }
     state.versions.bump_catalogue();
     state.refresh_gauges();
     state.ready.store(true, std::sync::atomic::Ordering::SeqCst);
     tracing::info!(
         solutions = n,
+        applied = state.engine().applied().1,
         seconds = started.elapsed().as_secs_f64(),
-        "index rebuilt from the database; ready"
+        "engine loaded from the database; ready"
     );
     Ok(())
+}
+
+fn load_persistent(state: &AppState, bundle: &Bundle, dir: &std::path::Path, origin: &str) -> anyhow::Result<Engine> {
+    let (mut engine, opened) = Engine::open_index(bundle, dir).context("opening the text index")?;
+    let since = match &opened {
+        IndexOpened::Reopened { origin: o, applied, .. } if o == origin => Some(*applied),
+        _ => None,
+    };
+    let snap = state.store.snapshot(since)?;
+    let reason = match (opened, snap.changed_since) {
+        (IndexOpened::Reopened { ids, applied, .. }, Some(changed)) => {
+            let changed: HashSet<&str> = changed
+                .iter()
+                .filter(|(e, _)| *e == Entity::Solution)
+                .map(|(_, id)| id.as_str())
+                .collect();
+            match engine.restore(ids, snap.solutions, snap.cities, &changed, origin, snap.head) {
+                Ok(stats) => {
+                    tracing::info!(
+                        index_at = applied,
+                        head = snap.head,
+                        kept = stats.kept,
+                        reindexed = stats.reindexed,
+                        removed = stats.removed,
+                        "reopened the text index; replayed the changes since its last commit"
+                    );
+                    return Ok(engine);
+                }
+                Err(e) => format!("the reopened index disagrees with the database ({e})"),
+            }
+        }
+        (IndexOpened::Reopened { origin: o, applied, .. }, None) if o == origin => {
+            format!(
+                "the index is at change {applied}, ahead of the database's {}",
+                snap.head
+            )
+        }
+        (IndexOpened::Reopened { .. }, _) => "the index was built from another database".to_string(),
+        (IndexOpened::Fresh { reason }, _) => reason,
+    };
+    tracing::info!(%reason, "rebuilding the text index from the database");
+    drop(engine);
+    let (mut engine, _) = Engine::open_index(bundle, dir).context("opening the text index")?;
+    let snap = state.store.snapshot(None)?;
+    engine
+        .rebuild(snap.solutions, snap.cities, origin, snap.head)
+        .context("indexing the stored solutions")?;
+    Ok(engine)
 }
 
 /// Until the engine is loaded, API requests get 503 `not_ready` with `Retry-After` (health,
@@ -172,6 +291,26 @@ async fn gate(
             "The index is still being rebuilt from the database; retry shortly.",
         )
         .retry_after(1);
+        let res = actix_web::ResponseError::error_response(&err);
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Checks the API key and its rate before anything else runs (see [`crate::auth`]).
+async fn authorize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let verdict = req.app_data::<web::Data<AppState>>().map(|s| {
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let peer = req.peer_addr().map(|a| a.ip());
+        s.auth.check(req.method(), req.path(), header, peer)
+    });
+    if let Some(Err(err)) = verdict {
         let res = actix_web::ResponseError::error_response(&err);
         return Ok(req.into_response(res).map_into_right_body());
     }
@@ -288,8 +427,10 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize) ->
             .configure(configure_routes)
             .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+            .configure(routes::page::configure)
             .default_service(web::to(not_found))
             .wrap(from_fn(gate))
+            .wrap(from_fn(authorize))
             .wrap(from_fn(observe))
     })
     .listen(listener)?;
@@ -315,18 +456,28 @@ impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(prepare_state(settings)?);
+        // On a plain thread: the PostgreSQL client blocks on its own runtime, which tokio forbids
+        // inside the async context this is called from.
+        let prepared = std::thread::scope(|scope| {
+            scope
+                .spawn(|| prepare_state(settings, Mode::Serve))
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("preparing the state panicked")))
+        })?;
+        let state = web::Data::new(prepared);
         let server = run(listener, state.clone(), settings.http_workers)?;
         let loading = state.clone();
         std::thread::Builder::new()
             .name("index-rebuild".into())
             .spawn(move || {
                 if let Err(e) = load_engine(&loading) {
-                    tracing::error!(
-                        error = format!("{e:#}"),
-                        "rebuilding the index from the database failed"
-                    );
-                    eprintln!("error: rebuilding the index from the database failed: {e:#}");
+                    tracing::error!(error = format!("{e:#}"), "loading the engine from the database failed");
+                    eprintln!("error: loading the engine from the database failed: {e:#}");
+                    std::process::exit(1);
+                }
+                let shared = loading.into_inner();
+                if let Err(e) = crate::replica::spawn_follower(&shared, shared.poll_interval) {
+                    tracing::error!(error = %e, "cannot start the change-log follower");
                     std::process::exit(1);
                 }
             })

@@ -101,6 +101,14 @@ pub struct AppState {
     pub started: u64,
     /// The bundle the engine is built from, until the engine is loaded.
     pub template: Mutex<Option<kpimatch_engine::bundle::Bundle>>,
+    /// Where this replica keeps its text index (`None`: in memory, for offline commands).
+    pub index_dir: Option<std::path::PathBuf>,
+    /// How often the change log is polled without a notification.
+    pub poll_interval: std::time::Duration,
+    /// The data directory's lock, held while serving (one process per data directory).
+    pub data_lock: Option<std::fs::File>,
+    /// API keys and rate limits.
+    pub auth: crate::auth::Auth,
 }
 
 /// The bundled judged topics and their judgments.

@@ -2,92 +2,13 @@
 //! directory, killed with SIGKILL, restarted on the same directory, and every write it
 //! acknowledged must still be there.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{bundle_dir, client, json_ok, result_ids};
-
-/// A running `kpimatch serve`; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    address: String,
-    client: reqwest::Client,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts the binary on a free port and waits until `/readyz` answers 200.
-    async fn start(data_dir: &Path) -> Server {
-        let port = free_port();
-        let log = std::fs::File::create(data_dir.with_extension(format!("{port}.log"))).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_kpimatch"))
-            .arg("--bundle")
-            .arg(bundle_dir())
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--http-workers", "2"])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .env_remove("KPIMATCH_CONFIG")
-            .env_remove("KPIMATCH_NO_SEED")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("kpimatch starts");
-        let mut server = Server {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-            client: client(),
-        };
-        server.wait_ready().await;
-        server
-    }
-
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("kpimatch exited before it was ready: {status}");
-            }
-            if let Ok(r) = self.client.get(format!("{}/readyz", self.address)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "kpimatch was not ready within 30 s");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL, no chance to flush or shut down.
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL sent");
-        self.child.wait().expect("the process is reaped");
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{}", self.address, path))
-            .send()
-            .await
-            .expect("GET sent")
-    }
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::helpers::{json_ok, result_ids};
+use crate::process::{Server, Target};
 
 fn durable_solution(i: usize) -> Value {
     json!({
@@ -114,7 +35,7 @@ async fn acknowledged_writes_survive_kill_9() {
     // Arrange
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().join("data");
-    let server = Server::start(&dir).await;
+    let server = Server::start(&Target::sqlite(&dir)).await;
     let mut writes = tokio::task::JoinSet::new();
     for i in 0..50 {
         let (client, address) = (server.client.clone(), server.address.clone());
@@ -135,7 +56,7 @@ async fn acknowledged_writes_survive_kill_9() {
 
     // Act
     server.kill_9();
-    let server = Server::start(&dir).await;
+    let server = Server::start(&Target::sqlite(&dir)).await;
 
     // Assert
     assert_all_present(&server, &acknowledged).await;
@@ -160,7 +81,7 @@ async fn acknowledged_writes_survive_kill_9_during_a_write_loop() {
     // Arrange
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().join("data");
-    let server = Server::start(&dir).await;
+    let server = Server::start(&Target::sqlite(&dir)).await;
     let acknowledged: Arc<Mutex<Vec<(String, usize)>>> = Arc::default();
     let writer = {
         let acknowledged = Arc::clone(&acknowledged);
@@ -196,7 +117,7 @@ async fn acknowledged_writes_survive_kill_9_during_a_write_loop() {
         .expect("the writer notices the kill")
         .expect("the writer did not panic");
     let acknowledged = acknowledged.lock().unwrap().clone();
-    let server = Server::start(&dir).await;
+    let server = Server::start(&Target::sqlite(&dir)).await;
 
     // Assert
     assert!(acknowledged.len() >= 20);

@@ -190,7 +190,9 @@ async fn until_the_index_is_rebuilt_the_api_answers_503_not_ready() {
     };
     let listener = std::net::TcpListener::bind(settings.bind).unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let state = actix_web::web::Data::new(kpimatch_server::startup::prepare_state(&settings).unwrap());
+    let state = actix_web::web::Data::new(
+        kpimatch_server::startup::prepare_state(&settings, kpimatch_server::startup::Mode::Serve).unwrap(),
+    );
     tokio::spawn(kpimatch_server::startup::run(listener, state.clone(), 1).unwrap());
     let client = crate::helpers::client();
 

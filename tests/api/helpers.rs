@@ -51,8 +51,15 @@ fn settings(data_dir: &TempDir) -> Settings {
 /// Starts the application on 127.0.0.1:0 with a fresh, seeded data directory, serving on the
 /// test's runtime. Use it for every test that writes or depends on exact counters.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with changed settings (API keys, limits, …).
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temporary data directory");
-    let app = Application::build(&settings(&data_dir)).expect("the application builds");
+    let mut settings = settings(&data_dir);
+    change(&mut settings);
+    let app = Application::build(&settings).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());

@@ -99,6 +99,30 @@ impl SolutionTable {
         }
     }
 
+    /// Places a solution at a given ordinal (restoring a table from a persisted text index,
+    /// whose documents carry their ordinals); the slot must be free and the id new.
+    pub fn insert_at(&mut self, ord: u32, solution: Arc<Solution>, profile: KpiProfile) -> bool {
+        let slot = ord as usize;
+        if self.by_id.contains_key(&solution.id) || self.slots.get(slot).is_some_and(Option::is_some) {
+            return false;
+        }
+        if self.slots.len() <= slot {
+            self.slots.resize(slot + 1, None);
+        }
+        self.max_profile_len = self.max_profile_len.max(profile.entries().len());
+        let regions = self.intern_all(&solution.regions);
+        let categories = self.intern_all(&solution.categories);
+        self.by_id.insert(solution.id.clone(), ord);
+        self.slots[slot] = Some(StoredSolution {
+            solution,
+            profile,
+            regions,
+            categories,
+        });
+        self.live += 1;
+        true
+    }
+
     /// Removes by id; returns the ordinal and the entry removed.
     pub fn remove(&mut self, id: &str) -> Option<(u32, StoredSolution)> {
         let ord = self.by_id.remove(id)?;

@@ -57,13 +57,15 @@ pub fn run(
                     show(progress, done, total);
                 }
             }
-            state.store.put_solutions(&batch)?;
-            done += batch.len();
+            if !batch.is_empty() {
+                state.store.put_solutions(&batch)?;
+                done += batch.len();
+            }
         }
         ImportKind::Cities => {
             for (i, v) in values.into_iter().enumerate() {
                 match serde_json::from_value::<City>(v) {
-                    Ok(c) => match c.validate(&catalogue) {
+                    Ok(c) => match state.engine().check_city(&c) {
                         Ok(()) => {
                             state.store.put_city(&c)?;
                             done += 1;

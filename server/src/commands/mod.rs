@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+mod backup;
 mod beir;
 mod bundle;
 mod eval;
@@ -32,6 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { kind, file, data } => import::run(&cli.bundle, kind, &file, data),
+        Command::Backup { out, data } => backup::backup(&cli.bundle, &out, data),
+        Command::Restore { from, data } => backup::restore(&cli.bundle, &from, data),
         Command::Match {
             data,
             city,

@@ -10,7 +10,7 @@ use crate::startup::{build_state, Application};
 use crate::state::AppState;
 use crate::telemetry;
 
-fn settings(bundle: &std::path::Path, data: &DataArgs, extra: Overrides) -> anyhow::Result<Settings> {
+pub(crate) fn settings(bundle: &std::path::Path, data: &DataArgs, extra: Overrides) -> anyhow::Result<Settings> {
     let bundle_overridden =
         std::env::var_os("KPIMATCH_BUNDLE").is_some() || bundle != std::path::Path::new("index-data");
     Settings::load(
@@ -19,6 +19,7 @@ fn settings(bundle: &std::path::Path, data: &DataArgs, extra: Overrides) -> anyh
             data_dir: data.data_dir.clone(),
             bundle: bundle_overridden.then(|| bundle.to_path_buf()),
             no_seed: data.no_seed,
+            database_url: data.database_url.clone(),
             ..extra
         },
     )
@@ -37,11 +38,18 @@ pub fn run(bundle: &std::path::Path, a: ServeArgs) -> anyhow::Result<ExitCode> {
             queue_timeout_ms: a.queue_timeout_ms,
             http_workers: a.http_workers,
             log_format: a.log_format.clone(),
+            database_pool: a.database_pool,
+            poll_interval_ms: a.poll_interval_ms,
+            admin_key: a.admin_key.clone(),
+            read_keys: a.read_keys.clone(),
+            production: a.production,
+            rate_limit_per_second: a.rate_limit_per_second,
             ..Default::default()
         },
     )?;
     telemetry::init(&s.log_format);
-    tracing::info!(bind = %s.bind, data_dir = %s.data_dir.display(), bundle = %s.bundle.display(), seed = s.seed, "starting kpimatch");
+    let backend = if s.database_url.is_some() { "postgres" } else { "sqlite" };
+    tracing::info!(bind = %s.bind, data_dir = %s.data_dir.display(), bundle = %s.bundle.display(), seed = s.seed, backend, "starting kpimatch");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

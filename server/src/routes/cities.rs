@@ -3,10 +3,13 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
+use kpimatch_engine::Changes;
 
 use super::{check_id, paging, write};
 use crate::api::{parse_json, parse_query, read_body, CityBody, CityView, GapsView, Page, PageParams};
+use crate::api::{BenchmarkParams, BenchmarkView, PeersParams, PeersView};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::replica;
 use crate::state::AppState;
 use crate::storage::Written;
 
@@ -42,15 +45,21 @@ pub async fn put_city(
     let city = body.into_city(&id, "")?;
     let view = CityView::from(&city);
     let written = write(&state, move |s| {
-        let catalogue = s.engine().shared_catalogue();
-        city.validate(&catalogue)?;
+        // The deployments must name stored solutions; checked here, at the door — a stored city
+        // whose solution is deleted later still loads and replicates.
+        s.engine().check_city(&city)?;
         let _w = s.writer();
-        let written = s.store.put_city(&city)?;
-        let id = city.id.clone();
-        s.engine_mut().upsert_city(city)?;
-        s.versions.bump_city(&id);
-        s.refresh_gauges();
-        Ok(written)
+        let c = s.store.put_city(&city)?;
+        replica::apply_written(
+            s,
+            c.first,
+            c.last,
+            Changes {
+                cities: vec![city],
+                ..Changes::default()
+            },
+        )?;
+        Ok(c.value)
     })
     .await?;
     Ok(match written {
@@ -95,13 +104,18 @@ pub async fn delete_city(state: web::Data<AppState>, id: web::Path<String>) -> A
     let shown = id.clone();
     let deleted = write(&state, move |s| {
         let _w = s.writer();
-        if s.engine().city(&id).is_none() {
+        let Some(seq) = s.store.delete_city(&id)? else {
             return Ok(false);
-        }
-        s.store.delete_city(&id)?;
-        s.engine_mut().delete_city(&id);
-        s.versions.bump_city(&id);
-        s.refresh_gauges();
+        };
+        replica::apply_written(
+            s,
+            seq,
+            seq,
+            Changes {
+                deleted_cities: vec![id],
+                ..Changes::default()
+            },
+        )?;
         Ok(true)
     })
     .await?;
@@ -169,10 +183,96 @@ pub async fn city_gaps(state: web::Data<AppState>, id: web::Path<String>) -> Api
     Ok(HttpResponse::Ok().json(view.as_ref()))
 }
 
+/// Peers wanted when `limit` is omitted.
+const DEFAULT_PEERS: usize = 5;
+/// Size of the benchmark peer group when `peers` is omitted.
+const DEFAULT_BENCHMARK_PEERS: usize = 10;
+
+fn peer_count(value: Option<usize>, default: usize, field: &str) -> ApiResult<usize> {
+    let n = value.unwrap_or(default);
+    if !(1..=kpimatch_engine::peers::MAX_PEERS).contains(&n) {
+        return Err(ApiError::new(
+            crate::error::Code::InvalidQuery,
+            format!("{field} {n} is outside 1–{}", kpimatch_engine::peers::MAX_PEERS),
+        )
+        .field(field));
+    }
+    Ok(n)
+}
+
+/// A city's most similar peers.
+///
+/// The stored cities most like this one, most similar first: similarity from achievement on
+/// the KPIs both report (value against target, so units do not matter), population band and
+/// region; how many KPIs were compared; and the KPIs where each peer is clearly ahead (by at
+/// least 20 points of target), with both cities' values and targets. Two cities are compared
+/// only when they report at least 8 KPIs in common: a city with no such peer gets 200 with
+/// `comparable: false` and a `reason` ("too few comparable KPIs: …"), never a made-up
+/// comparison.
+#[utoipa::path(
+    tag = "cities",
+    params(("id" = String, Path, description = "City id", example = "qasr-alwan"), PeersParams),
+    responses(
+        (status = 200, description = "The peers, or `comparable: false` with the reason", body = PeersView),
+        (status = 400, description = "Invalid `limit` (1–50)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such city", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/cities/{id}/peers")]
+pub async fn city_peers(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let q: PeersParams = parse_query(req.query_string())?;
+    let limit = peer_count(q.limit, DEFAULT_PEERS, "limit")?;
+    let engine = state.engine();
+    if engine.city(&id).is_none() {
+        return Err(ApiError::not_found("city", &id));
+    }
+    let peers = engine.peers(&id, limit)?;
+    Ok(HttpResponse::Ok().json(PeersView::from(&peers)))
+}
+
+/// A city's standing among its peers.
+///
+/// For every KPI the city reports (weakest first): its rank by share of target reached among
+/// itself and its most similar peers that report the KPI, its percentile, the peers' median and
+/// best value, and the city's own series and trend over the years it reported; for every
+/// category the same standing on the U4SSC roll-up, with how many of its KPIs improve or
+/// worsen. `peers` sets the size of the peer group. A city that no other city can be compared
+/// with gets 200 with `comparable: false` and a `reason`.
+#[utoipa::path(
+    tag = "cities",
+    params(("id" = String, Path, description = "City id", example = "qasr-alwan"), BenchmarkParams),
+    responses(
+        (status = 200, description = "The standing, or `comparable: false` with the reason", body = BenchmarkView),
+        (status = 400, description = "Invalid `peers` (1–50)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such city", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/cities/{id}/benchmark")]
+pub async fn city_benchmark(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let q: BenchmarkParams = parse_query(req.query_string())?;
+    let peers = peer_count(q.peers, DEFAULT_BENCHMARK_PEERS, "peers")?;
+    let engine = state.engine();
+    if engine.city(&id).is_none() {
+        return Err(ApiError::not_found("city", &id));
+    }
+    let benchmark = engine.benchmark(&id, peers)?;
+    Ok(HttpResponse::Ok().json(BenchmarkView::from(&benchmark)))
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_cities)
         .service(city_gaps)
+        .service(city_peers)
+        .service(city_benchmark)
         .service(put_city)
         .service(get_city)
         .service(delete_city);

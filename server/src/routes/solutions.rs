@@ -2,18 +2,19 @@
 
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use kpimatch_engine::solution::Solution;
+use kpimatch_engine::Changes;
 
 use super::{check_id, paging, write};
 use crate::api::{
-    parse_json, parse_json_or_ndjson, parse_query, read_body, BulkItemResult, BulkResponse, Page, PageParams,
-    SolutionBody, SolutionView,
+    parse_bulk, parse_json, parse_query, read_body, BulkParse, BulkResponse, Page, PageParams, SolutionBody,
+    SolutionView,
 };
 use crate::error::{ApiError, ApiResult, Code, Problem};
+use crate::replica;
 use crate::state::AppState;
 use crate::storage::Written;
 
-/// Most items in one bulk call.
-pub const MAX_BULK_ITEMS: usize = 10_000;
+pub use crate::api::MAX_BULK_ITEMS;
 
 /// Create or replace a solution.
 ///
@@ -50,15 +51,21 @@ pub async fn put_solution(
         let catalogue = s.engine().shared_catalogue();
         solution.validate(&catalogue)?;
         let _w = s.writer();
-        let written = s.store.put_solutions(std::slice::from_ref(&solution))?[0];
-        let mut engine = s.engine_mut();
-        engine.upsert_solution(solution)?;
+        let c = s.store.put_solutions(std::slice::from_ref(&solution))?;
+        let written = c.value[0];
+        replica::apply_written(
+            s,
+            c.first,
+            c.last,
+            Changes {
+                solutions: vec![solution],
+                ..Changes::default()
+            },
+        )?;
+        let engine = s.engine();
         let view = engine
             .solution(&id)
             .map(|st| SolutionView::from_stored(st, engine.catalogue()));
-        drop(engine);
-        s.versions.bump_catalogue();
-        s.refresh_gauges();
         Ok((written, view))
     })
     .await?;
@@ -108,13 +115,18 @@ pub async fn delete_solution(state: web::Data<AppState>, id: web::Path<String>) 
     let shown = id.clone();
     let deleted = write(&state, move |s| {
         let _w = s.writer();
-        if s.engine().solution(&id).is_none() {
+        let Some(seq) = s.store.delete_solution(&id)? else {
             return Ok(None);
-        }
-        s.store.delete_solution(&id)?;
-        s.engine_mut().delete_solution(&id)?;
-        s.versions.bump_catalogue();
-        s.refresh_gauges();
+        };
+        replica::apply_written(
+            s,
+            seq,
+            seq,
+            Changes {
+                deleted_solutions: vec![id],
+                ..Changes::default()
+            },
+        )?;
         Ok(Some(()))
     })
     .await?;
@@ -197,61 +209,25 @@ pub async fn bulk_solutions(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let bytes = read_body(&req, payload, state.limits.bulk, true).await?;
-    let parsed: Vec<Result<serde_json::Value, ApiError>> = parse_json_or_ndjson(&bytes)?;
-    if parsed.len() > MAX_BULK_ITEMS {
-        return Err(ApiError::new(
-            Code::PayloadTooLarge,
-            format!("{} items; a bulk call takes at most {MAX_BULK_ITEMS}", parsed.len()),
-        ));
-    }
     let catalogue = state.engine().shared_catalogue();
-    let mut items: Vec<BulkItemResult> = Vec::with_capacity(parsed.len());
-    let mut valid: Vec<(usize, Solution)> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (index, item) in parsed.into_iter().enumerate() {
-        match bulk_item(item, &catalogue) {
-            Ok(s) => {
-                if let Some(prev) = seen.insert(s.id.clone(), index) {
-                    let e = ApiError::new(
-                        Code::InvalidField,
-                        format!("id '{}' appears again (first at item {prev})", s.id),
-                    )
-                    .field("id");
-                    items.push(BulkItemResult {
-                        index,
-                        id: Some(s.id),
-                        status: "invalid".into(),
-                        error: Some(e.problem()),
-                    });
-                } else {
-                    items.push(BulkItemResult {
-                        index,
-                        id: Some(s.id.clone()),
-                        status: String::new(),
-                        error: None,
-                    });
-                    valid.push((index, s));
-                }
-            }
-            Err((id, e)) => items.push(BulkItemResult {
-                index,
-                id,
-                status: "invalid".into(),
-                error: Some(e.problem()),
-            }),
-        }
-    }
+    let BulkParse { mut items, valid } = parse_bulk(&bytes, &catalogue)?;
     let solutions: Vec<Solution> = valid.iter().map(|(_, s)| s.clone()).collect();
     let written = write(&state, move |s| {
         if solutions.is_empty() {
             return Ok(Vec::new());
         }
         let _w = s.writer();
-        let written = s.store.put_solutions(&solutions)?;
-        s.engine_mut().upsert_solutions(solutions)?;
-        s.versions.bump_catalogue();
-        s.refresh_gauges();
-        Ok(written)
+        let c = s.store.put_solutions(&solutions)?;
+        replica::apply_written(
+            s,
+            c.first,
+            c.last,
+            Changes {
+                solutions,
+                ..Changes::default()
+            },
+        )?;
+        Ok(c.value)
     })
     .await?;
     for ((index, _), w) in valid.iter().zip(written) {
@@ -266,35 +242,6 @@ pub async fn bulk_solutions(
         rejected: items.len() - stored,
         items,
     }))
-}
-
-fn bulk_item(
-    item: Result<serde_json::Value, ApiError>,
-    catalogue: &kpimatch_engine::kpi::Catalogue,
-) -> Result<Solution, (Option<String>, ApiError)> {
-    let mut value = item.map_err(|e| (None, e))?;
-    let Some(obj) = value.as_object_mut() else {
-        return Err((
-            None,
-            ApiError::new(Code::InvalidJson, "each item must be a JSON object"),
-        ));
-    };
-    let id = match obj.remove("id") {
-        Some(serde_json::Value::String(s)) => s,
-        _ => {
-            return Err((
-                None,
-                ApiError::new(Code::InvalidField, "each item needs a string 'id'").field("id"),
-            ))
-        }
-    };
-    check_id(&id, "id").map_err(|e| (Some(id.clone()), e))?;
-    let body: SolutionBody = serde_path_to_error::deserialize(value)
-        .map_err(|e| (Some(id.clone()), crate::api::path_error(e, "not a valid solution", "")))?;
-    let s = body.into_solution(&id).map_err(|e| (Some(id.clone()), e))?;
-    s.validate(catalogue)
-        .map_err(|e| (Some(id.clone()), ApiError::from(e)))?;
-    Ok(s)
 }
 
 /// Registers the routes.

@@ -1,11 +1,15 @@
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 
 use kpimatch_engine::city::City;
 use kpimatch_engine::solution::Solution;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::{Store, StoreError, Written};
+use super::{
+    change_set, decode, encode, unique_in_order, ChangeSet, Committed, Entity, Snapshot, Store, StoreError, StoredKey,
+    Written,
+};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -14,26 +18,44 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE cities (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, body TEXT NOT NULL);",
     // 2: feedback events.
     "CREATE TABLE feedback (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));",
+    // 3: the change log (one row per written or deleted record) and the database's identity.
+    "CREATE TABLE changes (seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));",
+    // 4: API keys (hashes only).
+    "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);",
 ];
 
 /// The embedded SQLite store (`<data-dir>/kpimatch.sqlite3`).
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    database_id: String,
 }
 
 impl SqliteStore {
+    /// The file name of the database inside the data directory.
+    pub const FILE: &'static str = "kpimatch.sqlite3";
+
     /// Opens (creating when absent) the database in a data directory and migrates it.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Io(format!("cannot create the data directory {}: {e}", data_dir.display())))?;
-        let conn = Connection::open(data_dir.join("kpimatch.sqlite3"))?;
+        Self::open_file(&data_dir.join(Self::FILE))
+    }
+
+    /// Opens (creating when absent) a database file and migrates it.
+    pub fn open_file(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let store = SqliteStore { conn: Mutex::new(conn) };
-        store.migrate()?;
-        Ok(store)
+        Self::migrate(&conn)?;
+        let database_id = conn.query_row("SELECT value FROM meta WHERE key = 'database_id'", [], |r| r.get(0))?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            database_id,
+        })
     }
 
     /// The schema version this binary knows.
@@ -43,31 +65,45 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > Self::SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew {
-                found: version,
-                known: Self::SCHEMA_VERSION,
-            });
+    fn migrate(conn: &Connection) -> Result<(), StoreError> {
+        // BEGIN IMMEDIATE takes the write lock first, so two processes opening a new database
+        // at once migrate it once.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = (|| {
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version > Self::SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew {
+                    found: version,
+                    known: Self::SCHEMA_VERSION,
+                });
+            }
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+                conn.execute_batch(sql)?;
+                conn.pragma_update(None, "user_version", (i + 1) as i64)?;
+                tracing::info!(version = i + 1, backend = "sqlite", "applied schema migration");
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
-            tracing::info!(version = i + 1, "applied schema migration");
-        }
+    }
+
+    /// Copies the live database to `dest` with SQLite's online backup (readers and writers
+    /// may continue meanwhile).
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let mut target = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut target)?;
+        backup.run_to_completion(1024, std::time::Duration::from_millis(0), None)?;
         Ok(())
     }
 
-    /// The schema version of the open database.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
-
-    fn upsert(tx: &rusqlite::Transaction<'_>, table: &str, id: &str, body: &str) -> Result<Written, StoreError> {
+    fn upsert(tx: &Transaction<'_>, table: &str, id: &str, body: &str) -> Result<Written, StoreError> {
         let existed: Option<i64> = tx
             .query_row(&format!("SELECT seq FROM {table} WHERE id = ?1"), [id], |r| r.get(0))
             .optional()?;
@@ -83,76 +119,197 @@ impl SqliteStore {
             Written::Created
         })
     }
-}
 
-fn encode<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt {
-        id: String::new(),
-        message: e.to_string(),
-    })
-}
-
-impl Store for SqliteStore {
-    fn load(&self) -> Result<(Vec<Solution>, Vec<City>), StoreError> {
-        let conn = self.conn();
-        let mut solutions = Vec::new();
-        let mut stmt = conn.prepare("SELECT id, body FROM solutions ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (id, body) = row?;
-            solutions.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                id,
-                message: e.to_string(),
-            })?);
-        }
-        let mut cities = Vec::new();
-        let mut stmt = conn.prepare("SELECT id, body FROM cities ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (id, body) = row?;
-            cities.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                id,
-                message: e.to_string(),
-            })?);
-        }
-        Ok((solutions, cities))
+    fn log(tx: &Transaction<'_>, entity: Entity, id: &str) -> Result<u64, StoreError> {
+        tx.execute(
+            "INSERT INTO changes (seq, entity, id) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM changes), ?1, ?2)",
+            params![entity.as_str(), id],
+        )?;
+        Ok(tx.last_insert_rowid() as u64)
     }
 
-    fn put_solutions(&self, solutions: &[Solution]) -> Result<Vec<Written>, StoreError> {
+    fn delete(&self, table: &str, entity: Entity, id: &str) -> Result<Option<u64>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut out = Vec::with_capacity(solutions.len());
-        for s in solutions {
-            out.push(Self::upsert(&tx, "solutions", &s.id, &encode(s)?)?);
+        if tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])? == 0 {
+            return Ok(None);
         }
+        let seq = Self::log(&tx, entity, id)?;
         tx.commit()?;
+        Ok(Some(seq))
+    }
+
+    fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, body) = row?;
+            out.push(decode(&id, &body)?);
+        }
         Ok(out)
     }
 
-    fn delete_solution(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.conn().execute("DELETE FROM solutions WHERE id = ?1", [id])? > 0)
+    fn head_of(conn: &Connection) -> Result<u64, StoreError> {
+        Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn put_city(&self, city: &City) -> Result<Written, StoreError> {
+    fn changed_after(conn: &Connection, since: u64, limit: i64) -> Result<Vec<(u64, Entity, String)>, StoreError> {
+        let mut stmt = conn.prepare("SELECT seq, entity, id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![since as i64, limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, entity, id) = row?;
+            out.push((seq as u64, Entity::parse(&entity)?, id));
+        }
+        Ok(out)
+    }
+
+    fn bodies<T: serde::de::DeserializeOwned>(
+        conn: &Connection,
+        table: &str,
+        ids: &[&str],
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = conn.prepare_cached(&format!("SELECT body FROM {table} WHERE id = ?1"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(body) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                out.push(decode(id, &body)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn database_id(&self) -> &str {
+        &self.database_id
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn snapshot(&self, since: Option<u64>) -> Result<Snapshot, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let w = Self::upsert(&tx, "cities", &city.id, &encode(city)?)?;
+        let head = Self::head_of(&tx)?;
+        let solutions = Self::rows(&tx, "SELECT id, body FROM solutions ORDER BY seq")?;
+        let cities = Self::rows(&tx, "SELECT id, body FROM cities ORDER BY seq")?;
+        let changed_since = match since {
+            Some(s) if s <= head => Some(
+                Self::changed_after(&tx, s, i64::MAX)?
+                    .into_iter()
+                    .map(|(_, e, id)| (e, id))
+                    .collect::<BTreeSet<_>>(),
+            ),
+            _ => None,
+        };
         tx.commit()?;
-        Ok(w)
+        Ok(Snapshot {
+            solutions,
+            cities,
+            head,
+            changed_since,
+        })
     }
 
-    fn delete_city(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.conn().execute("DELETE FROM cities WHERE id = ?1", [id])? > 0)
+    fn changes_since(&self, since: u64, limit: usize) -> Result<ChangeSet, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let log = Self::changed_after(&tx, since, limit.min(i64::MAX as usize) as i64)?;
+        let Some(&(to, _, _)) = log.last() else {
+            return Ok(ChangeSet {
+                from: since,
+                to: since,
+                ..ChangeSet::default()
+            });
+        };
+        let changed = unique_in_order(log.into_iter().map(|(_, e, id)| (e, id)).collect());
+        let ids = |want: Entity| -> Vec<&str> {
+            changed
+                .iter()
+                .filter(|(e, _)| *e == want)
+                .map(|(_, id)| id.as_str())
+                .collect()
+        };
+        let solutions = Self::bodies(&tx, "solutions", &ids(Entity::Solution))?;
+        let cities = Self::bodies(&tx, "cities", &ids(Entity::City))?;
+        drop(tx);
+        Ok(change_set(since, to, &changed, solutions, cities))
     }
 
-    fn is_empty(&self) -> Result<bool, StoreError> {
-        let conn = self.conn();
-        let n: i64 = conn.query_row(
-            "SELECT (SELECT COUNT(*) FROM solutions) + (SELECT COUNT(*) FROM cities)",
+    fn head(&self) -> Result<u64, StoreError> {
+        Self::head_of(&self.conn())
+    }
+
+    fn put_solutions(&self, solutions: &[Solution]) -> Result<Committed<Vec<Written>>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut out = Vec::with_capacity(solutions.len());
+        let mut first = None;
+        let mut last = 0;
+        for s in solutions {
+            out.push(Self::upsert(&tx, "solutions", &s.id, &encode(&s.id, s)?)?);
+            last = Self::log(&tx, Entity::Solution, &s.id)?;
+            first.get_or_insert(last);
+        }
+        tx.commit()?;
+        Ok(Committed {
+            value: out,
+            first: first.unwrap_or(last + 1),
+            last,
+        })
+    }
+
+    fn delete_solution(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        self.delete("solutions", Entity::Solution, id)
+    }
+
+    fn put_city(&self, city: &City) -> Result<Committed<Written>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let w = Self::upsert(&tx, "cities", &city.id, &encode(&city.id, city)?)?;
+        let seq = Self::log(&tx, Entity::City, &city.id)?;
+        tx.commit()?;
+        Ok(Committed {
+            value: w,
+            first: seq,
+            last: seq,
+        })
+    }
+
+    fn delete_city(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        self.delete("cities", Entity::City, id)
+    }
+
+    fn seed_if_empty(&self, solutions: &[Solution], cities: &[City]) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n: i64 = tx.query_row(
+            "SELECT (SELECT COUNT(*) FROM solutions) + (SELECT COUNT(*) FROM cities) + (SELECT COUNT(*) FROM changes)",
             [],
             |r| r.get(0),
         )?;
-        Ok(n == 0)
+        if n > 0 {
+            return Ok(false);
+        }
+        for s in solutions {
+            Self::upsert(&tx, "solutions", &s.id, &encode(&s.id, s)?)?;
+            Self::log(&tx, Entity::Solution, &s.id)?;
+        }
+        for c in cities {
+            Self::upsert(&tx, "cities", &c.id, &encode(&c.id, c)?)?;
+            Self::log(&tx, Entity::City, &c.id)?;
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     fn put_feedback(&self, event: &serde_json::Value) -> Result<i64, StoreError> {
@@ -163,17 +320,44 @@ impl Store for SqliteStore {
 
     fn feedback(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT seq, body FROM feedback ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, body) = row?;
-            out.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                id: seq.to_string(),
-                message: e.to_string(),
-            })?);
-        }
-        Ok(out)
+        Self::rows(&conn, "SELECT CAST(seq AS TEXT), body FROM feedback ORDER BY seq")
+    }
+
+    fn put_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO api_keys (id, name, scope, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key.id, key.name, key.scope, key.hash, key.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_key(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().execute(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, strftime('%Y-%m-%dT%H:%M:%fZ','now')) WHERE id = ?1",
+            [id],
+        )? > 0)
+    }
+
+    fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, name, scope, hash, created_at, revoked_at IS NOT NULL FROM api_keys ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredKey {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                scope: r.get(2)?,
+                hash: r.get(3)?,
+                created_at: r.get(4)?,
+                revoked: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn wait_for_change(&self, timeout: std::time::Duration) {
+        std::thread::sleep(timeout);
     }
 }
 
@@ -190,20 +374,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = SqliteStore::open(dir.path()).unwrap();
-            assert!(s.is_empty().unwrap());
+            assert_eq!(s.head().unwrap(), 0);
+            let w = s.put_solutions(&[solution("a", "A"), solution("b", "B")]).unwrap();
+            assert_eq!(w.value, [Written::Created, Written::Created]);
+            assert_eq!((w.first, w.last), (1, 2));
             assert_eq!(
-                s.put_solutions(&[solution("a", "A"), solution("b", "B")]).unwrap(),
-                [Written::Created, Written::Created]
+                s.put_solutions(&[solution("a", "A2")]).unwrap().value,
+                [Written::Replaced]
             );
-            assert_eq!(s.put_solutions(&[solution("a", "A2")]).unwrap(), [Written::Replaced]);
-            assert!(s.delete_solution("b").unwrap());
-            assert!(!s.delete_solution("b").unwrap());
+            assert_eq!(s.delete_solution("b").unwrap(), Some(4));
+            assert_eq!(s.delete_solution("b").unwrap(), None);
         }
         let s = SqliteStore::open(dir.path()).unwrap();
-        let (sols, cities) = s.load().unwrap();
-        assert_eq!(sols.len(), 1);
-        assert_eq!(sols[0].title, "A2");
-        assert!(cities.is_empty());
+        let snap = s.snapshot(Some(2)).unwrap();
+        assert_eq!(snap.solutions.len(), 1);
+        assert_eq!(snap.solutions[0].title, "A2");
+        assert!(snap.cities.is_empty());
+        assert_eq!(snap.head, 4);
+        let changed: Vec<_> = snap.changed_since.unwrap().into_iter().map(|(_, id)| id).collect();
+        assert_eq!(changed, ["a", "b"]);
+        let tail = s.changes_since(1, 100).unwrap();
+        assert_eq!((tail.from, tail.to), (1, 4));
+        assert_eq!(tail.solutions.len(), 1);
+        assert_eq!(tail.deleted_solutions, ["b"]);
         assert_eq!(s.schema_version().unwrap(), SqliteStore::SCHEMA_VERSION);
     }
 

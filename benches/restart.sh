@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Restart cost of a replica: the time from start to ready when its text index is reopened and
+# only the tail of the change log is replayed, against a full rebuild of the index from the
+# database — on a synthetic catalogue (default 100,000 solutions, SQLite, release build).
+# Usage: benches/restart.sh [COUNT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count="${1:-100000}"
+cargo build --release -q -p kpimatch-server
+bin=target/release/kpimatch
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+start() {
+    "$bin" serve --no-seed --data-dir "$dir/data" --bind "127.0.0.1:$port" >"$dir/log" 2>&1 &
+    pid=$!
+    local t0
+    t0=$(date +%s.%N)
+    until curl -fs "$base/readyz" >/dev/null 2>&1; do sleep 0.05; done
+    python3 -c "print($(date +%s.%N) - $t0)"
+}
+
+start >/dev/null
+python3 benches/load/synth.py --base-url "$base" --bundle index-data --count "$count" --seed 42 >/dev/null
+# A tail to replay: 200 writes after the last full commit.
+for i in $(seq 1 200); do
+    curl -fs -X PUT "$base/v1/solutions/tail-$i" -H 'content-type: application/json' \
+        -d "{\"title\":\"Tail solution $i\",\"summary\":\"Leak detection for water mains\"}" >/dev/null
+done
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+
+reopen=$(start)
+grep -o 'kept=[0-9]* reindexed=[0-9]* removed=[0-9]*' "$dir/log" | sed 's/\x1b\[[0-9;]*m//g' || true
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+rm -rf "$dir/data/index"
+rebuild=$(start)
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+
+python3 - "$count" "$reopen" "$rebuild" <<'PY'
+import sys
+n, reopen, rebuild = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(f"{n} solutions: start to ready — index reopened, tail replayed {reopen:.2f} s; "
+      f"index rebuilt {rebuild:.2f} s; ratio {reopen / rebuild:.2f}")
+PY
