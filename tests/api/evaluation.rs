@@ -33,7 +33,7 @@ async fn bundled_heldout_topics_are_evaluated_for_three_profiles() {
     .await;
 
     // Assert
-    assert_eq!(report["topics"], 12);
+    assert_eq!(report["topics"], 14);
     let profiles: Vec<&str> = report["profiles"]
         .as_array()
         .unwrap()
@@ -44,7 +44,7 @@ async fn bundled_heldout_topics_are_evaluated_for_three_profiles() {
     for p in report["profiles"].as_array().unwrap() {
         let ndcg = p["means"]["ndcg_cut_10"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&ndcg), "{p}");
-        assert_eq!(p["per_topic"].as_object().unwrap().len(), 12);
+        assert_eq!(p["per_topic"].as_object().unwrap().len(), 14);
     }
     // Two candidates × two measures, each with deltas per topic and a p-value.
     let comparisons = report["comparisons"].as_array().unwrap();
@@ -56,7 +56,7 @@ async fn bundled_heldout_topics_are_evaluated_for_three_profiles() {
             c["losses"].as_u64().unwrap(),
             c["ties"].as_u64().unwrap(),
         );
-        assert_eq!(w + l + t, 12);
+        assert_eq!(w + l + t, 14);
         let p = c["p_value"].as_f64().unwrap();
         assert!(p > 0.0 && p <= 1.0, "{c}");
     }

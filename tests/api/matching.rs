@@ -12,14 +12,25 @@ fn results(body: &Value) -> &Vec<Value> {
     body["results"].as_array().expect("a results array")
 }
 
-/// `text + kpi − diversity_penalty = score`, the KPI part is the sum of its contributions and
-/// the explanation's score is the result's.
+/// `text + kpi + evidence − diversity_penalty = score`, the KPI part is the sum of its
+/// contributions, the evidence part the sum of its adoptions', and the explanation's score is
+/// the result's.
 fn assert_explanations_add_up(body: &Value) {
     for r in results(body) {
         let e = &r["explanation"];
         let f = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("a number in {r}"));
         let score = f(&r["score"]);
-        let parts = f(&e["text"]) + f(&e["kpi"]) - f(&e["diversity_penalty"]);
+        let parts = f(&e["text"]) + f(&e["kpi"]) + f(&e["evidence"]) - f(&e["diversity_penalty"]);
+        let adoptions: f64 = e["adoptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| f(&a["contribution"]))
+            .sum();
+        assert!(
+            (adoptions - f(&e["evidence"])).abs() < 1e-5,
+            "adoptions {adoptions}: {r}"
+        );
         assert!((parts - score).abs() < 1e-4, "parts {parts} ≠ score {score}: {r}");
         assert!((f(&e["score"]) - score).abs() < 1e-6, "{r}");
         let contributions: f64 = e["kpis"]

@@ -3,6 +3,7 @@
 mod bundle;
 mod compat;
 mod gaps;
+mod peers;
 mod properties;
 mod support;
 mod trec_eval_conformance;

@@ -5,7 +5,8 @@
 //! * the same request gives the same ranking, sorted by score then id, on any engine built
 //!   from the same data;
 //! * a larger gap on a KPI never lowers the score of a solution addressing it, and leaves every
-//!   other solution's score alone;
+//!   other solution's score alone (without adoption evidence, which compares the whole city
+//!   with its peers; with it, the KPI parts still behave so);
 //! * an `offset`/`limit` page is a window of one larger ranking.
 //!
 //! Requests draw a stored or inline city (random observations of random KPIs), a needs text
@@ -173,6 +174,7 @@ fn make_city(kpis: &[KpiId], series: &[Series], needs: Vec<String>) -> City {
         population: None,
         needs,
         observations,
+        deployments: Vec::new(),
     }
 }
 
@@ -357,13 +359,27 @@ fn check_explanations(engine: &Engine, req: &MatchRequest, resp: &MatchResponse)
             .as_ref()
             .ok_or_else(|| TestCaseError::fail(format!("'{id}' has no explanation though one was asked for")))?;
         let kpi_sum: f32 = e.kpis.iter().map(|k| k.contribution).sum();
+        let evidence_sum: f32 = e.adoptions.iter().map(|a| a.contribution).sum();
         prop_assert!(
-            (e.text + kpi_sum - e.diversity_penalty - r.score).abs() <= 1e-4,
-            "'{id}': text {} + Σ kpis {} − penalty {} ≠ score {}",
+            (e.text + kpi_sum + evidence_sum - e.diversity_penalty - r.score).abs() <= 1e-4,
+            "'{id}': text {} + Σ kpis {} + Σ adoptions {} − penalty {} ≠ score {}",
             e.text,
             kpi_sum,
+            evidence_sum,
             e.diversity_penalty,
             r.score
+        );
+        prop_assert!(
+            (evidence_sum - e.evidence).abs() <= 1e-5,
+            "'{id}': Σ adoptions {} ≠ evidence part {}",
+            evidence_sum,
+            e.evidence
+        );
+        prop_assert!(
+            e.evidence.abs() < profile.evidence_weight || (e.evidence == 0.0 && e.adoptions.is_empty()),
+            "'{id}': evidence {} outside ±{} (or listed without a part)",
+            e.evidence,
+            profile.evidence_weight
         );
         prop_assert!(
             (kpi_sum - e.kpi).abs() <= 1e-4,
@@ -372,10 +388,11 @@ fn check_explanations(engine: &Engine, req: &MatchRequest, resp: &MatchResponse)
             e.kpi
         );
         prop_assert!(
-            (e.text + e.kpi - e.diversity_penalty - r.score).abs() <= 1e-4,
-            "'{id}': text {} + kpi {} − penalty {} ≠ score {}",
+            (e.text + e.kpi + e.evidence - e.diversity_penalty - r.score).abs() <= 1e-4,
+            "'{id}': text {} + kpi {} + evidence {} − penalty {} ≠ score {}",
             e.text,
             e.kpi,
+            e.evidence,
             e.diversity_penalty,
             r.score
         );
@@ -405,7 +422,10 @@ fn check_explanations(engine: &Engine, req: &MatchRequest, resp: &MatchResponse)
             e.kpi,
             profile.kpi_weight
         );
-        prop_assert!(e.text + e.kpi > 0.0, "'{id}' is returned with nothing in its favour");
+        prop_assert!(
+            e.text + e.kpi + e.evidence > 0.0,
+            "'{id}' is returned with nothing in its favour"
+        );
         prop_assert!(
             e.kpis.windows(2).all(|w| w[0].contribution >= w[1].contribution),
             "'{id}': KPI contributions are not largest first"
@@ -552,7 +572,12 @@ proptest! {
         let gap_after = GapAnalysis::compute(&worse, cat).get(k).expect("observed").gap;
         prop_assert!(gap_after >= gap_before, "the worse value must not shrink the gap");
 
-        let request = |c: &City| MatchRequest {
+        // Adoption evidence weighs peers by their similarity to the whole city, so one worse
+        // value may move any solution's evidence: the score property is checked on the
+        // evidence-free ablation of `default` (same text and KPI parts), and with `default`
+        // below, on the KPI parts of the solutions both rankings return.
+        let scored_profile = if profile == "default" { "no-evidence" } else { profile };
+        let request = |c: &City, profile: &str| MatchRequest {
             city: Some(CityInput::Inline(Box::new(c.clone()))),
             needs: needs.clone(),
             limit: MAX_LIMIT,
@@ -560,8 +585,25 @@ proptest! {
             profile: Some(profile.to_string()),
             ..Default::default()
         };
-        let before = run(engine, &request(&city))?;
-        let after = run(engine, &request(&worse))?;
+        let before = run(engine, &request(&city, scored_profile))?;
+        let after = run(engine, &request(&worse, scored_profile))?;
+        if profile == "default" {
+            let (b, a) = (run(engine, &request(&city, profile))?, run(engine, &request(&worse, profile))?);
+            let kpi_after: HashMap<&str, f32> = a
+                .results
+                .iter()
+                .map(|r| (r.solution_id.as_str(), r.explanation.as_ref().expect("explained").kpi))
+                .collect();
+            for r in &b.results {
+                let Some(&ka) = kpi_after.get(r.solution_id.as_str()) else { continue };
+                let kb = r.explanation.as_ref().expect("explained").kpi;
+                if engine.solution(&r.solution_id).expect("stored").profile.get(k).is_some() {
+                    prop_assert!(ka >= kb - 1e-6, "'{}': KPI part fell {} → {} with evidence on", r.solution_id, kb, ka);
+                } else {
+                    prop_assert!((ka - kb).abs() <= 1e-6, "'{}': KPI part moved {} → {} with evidence on", r.solution_id, kb, ka);
+                }
+            }
+        }
         let after_by_id: HashMap<&str, &MatchResult> =
             after.results.iter().map(|r| (r.solution_id.as_str(), r)).collect();
         let floor = after.results.last().map(|r| r.score);
@@ -735,6 +777,7 @@ fn pinned_every_listed_kpi_contributes_to_the_score() {
             year: 2023,
             target: None,
         }],
+        deployments: Vec::new(),
     };
     let req = MatchRequest {
         city: Some(CityInput::Inline(Box::new(city))),

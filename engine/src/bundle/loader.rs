@@ -230,6 +230,18 @@ impl Bundle {
                     format!("city '{}': {}", c.id, field_message(&e)),
                 );
             }
+            for (i, d) in c.deployments.iter().enumerate() {
+                if !solution_at.contains_key(&d.solution_id) {
+                    p.add(
+                        &cities_path,
+                        Some(line),
+                        format!(
+                            "city '{}': deployments[{i}].solution_id: unknown solution '{}'",
+                            c.id, d.solution_id
+                        ),
+                    );
+                }
+            }
             if let Some(first) = city_line.insert(c.id.clone(), line) {
                 p.add(
                     &cities_path,

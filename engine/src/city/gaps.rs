@@ -231,6 +231,7 @@ mod tests {
             population: None,
             needs: vec![],
             observations,
+            deployments: Vec::new(),
         }
     }
 

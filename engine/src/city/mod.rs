@@ -4,4 +4,4 @@ mod gaps;
 mod record;
 
 pub use gaps::{GapAnalysis, KpiGap, TargetSource, Trend, TrendDirection};
-pub use record::{City, Observation};
+pub use record::{City, Deployment, DeploymentStatus, Observation};

@@ -2,6 +2,7 @@ use serde::Serialize;
 
 use super::WeightSource;
 use crate::kpi::KpiCode;
+use crate::peers::Adoption;
 use crate::solution::Provenance;
 
 /// A query term found in a solution, with the fields it is in.
@@ -55,8 +56,13 @@ pub struct Explanation {
     pub kpi: f32,
     /// The KPIs that contribute, largest first.
     pub kpis: Vec<KpiContribution>,
+    /// The adoption-evidence part (sum of `adoptions[*].contribution`; negative when similar
+    /// cities discontinued the solution); 0 without evidence.
+    pub evidence: f32,
+    /// The peer cities' deployments behind `evidence`, largest share first.
+    pub adoptions: Vec<Adoption>,
     /// Subtracted for similarity to solutions ranked above (diversity), ≥ 0.
     pub diversity_penalty: f32,
-    /// `text + kpi − diversity_penalty`.
+    /// `text + kpi + evidence − diversity_penalty`.
     pub score: f32,
 }

@@ -76,6 +76,23 @@ impl Filters {
                 ));
             }
         }
+        let texts = [
+            ("filters.regions", &self.regions),
+            ("filters.categories", &self.categories),
+            ("filters.kpis", &self.kpis),
+            ("filters.exclude_ids", &self.exclude_ids),
+        ];
+        for (field, list) in texts {
+            if let Some(i) = list
+                .iter()
+                .position(|v| v.chars().count() > limits::MAX_LIST_ITEM_CHARS)
+            {
+                return Err(Error::invalid(
+                    format!("{field}[{i}]"),
+                    format!("is longer than {} characters", limits::MAX_LIST_ITEM_CHARS),
+                ));
+            }
+        }
         let mut kpis = Vec::new();
         for (i, raw) in self.kpis.iter().enumerate() {
             let id = catalogue.resolve(raw).map_err(|e| match e {
@@ -145,5 +162,41 @@ impl CompiledFilters {
             }
         }
         bits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kpi::catalogue_tests_tiny as tiny;
+
+    fn field_of(f: &Filters) -> Option<String> {
+        match f.compile(&tiny(), &SolutionTable::default()) {
+            Ok(_) => None,
+            Err(Error::InvalidField { field, .. }) => Some(field),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn list_lengths_and_item_lengths_are_bounded() {
+        let at = vec!["r".repeat(limits::MAX_LIST_ITEM_CHARS); limits::MAX_FILTER_ITEMS];
+        let mut f = Filters {
+            regions: at.clone(),
+            categories: at.clone(),
+            exclude_ids: at,
+            ..Default::default()
+        };
+        assert_eq!(field_of(&f), None);
+        f.categories.push("one more".into());
+        assert_eq!(field_of(&f).as_deref(), Some("filters.categories"));
+        f.categories.pop();
+        f.exclude_ids[7].push('x');
+        assert_eq!(field_of(&f).as_deref(), Some("filters.exclude_ids[7]"));
+        let f = Filters {
+            maturity: vec![Maturity::Proven; limits::MAX_FILTER_ITEMS + 1],
+            ..Default::default()
+        };
+        assert_eq!(field_of(&f).as_deref(), Some("filters.maturity"));
     }
 }

@@ -5,6 +5,8 @@ mod filter;
 pub(crate) mod plan;
 mod profile;
 mod ranker;
+#[cfg(test)]
+pub(crate) use ranker::combine;
 pub(crate) use ranker::Ranker;
 mod request;
 

@@ -7,6 +7,7 @@ use crate::city::{City, GapAnalysis};
 use crate::index::{analyse, TextQuery, WeightedTerm};
 use crate::kpi::{Catalogue, KpiCode, KpiId};
 use crate::limits;
+use crate::peers::Evidence;
 use crate::vocab::{KpiMapper, TermOrigin, Vocabulary};
 use crate::{Error, Result};
 
@@ -67,6 +68,9 @@ pub struct QueryPlan {
     pub q: Vec<f32>,
     /// The gap analysis of the city, when there is one.
     pub gaps: Option<Arc<GapAnalysis>>,
+    /// Adoption evidence per solution from the city's peers (empty without a city, without
+    /// deployments, or with `evidence_weight = 0`).
+    pub evidence: Evidence,
 }
 
 impl QueryPlan {
@@ -79,9 +83,12 @@ impl QueryPlan {
         ctx: &PlanContext<'_>,
     ) -> Result<QueryPlan> {
         let (catalogue, vocabulary, mapper) = (ctx.catalogue, ctx.vocabulary, ctx.mapper);
+        // User text is only ever analysed into terms (never handed to a query parser), and both
+        // its length and the number of terms taken from it are bounded.
         let needs_text = match (&req.needs, city) {
             (Some(text), _) => text.clone(),
-            (None, Some(c)) => c.needs.join(". "),
+            // A stored city's needs are valid one by one; joined they may exceed the bound.
+            (None, Some(c)) => c.needs.join(". ").chars().take(limits::MAX_QUERY_CHARS).collect(),
             (None, None) => String::new(),
         };
         if needs_text.chars().count() > limits::MAX_QUERY_CHARS {
@@ -135,6 +142,12 @@ impl QueryPlan {
             ));
         }
         for (i, f) in req.focus.iter().enumerate() {
+            if f.chars().count() > limits::MAX_LIST_ITEM_CHARS {
+                return Err(Error::invalid(
+                    format!("kpis[{i}]"),
+                    format!("is longer than {} characters", limits::MAX_LIST_ITEM_CHARS),
+                ));
+            }
             let ids = match catalogue.kpis_in_category(f) {
                 Some(ids) => ids,
                 None => vec![catalogue.resolve(f).map_err(|_| {
@@ -214,6 +227,7 @@ impl QueryPlan {
             kpi_weights,
             q,
             gaps,
+            evidence: Evidence::none(),
         })
     }
 }
@@ -246,5 +260,94 @@ pub(crate) fn resolve_city<'a>(
             }
             Ok(Some(c))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use crate::bundle::Bundle;
+    use crate::city::City;
+    use crate::ranking::{CityInput, MatchRequest};
+    use crate::{limits, Engine, Error};
+
+    static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
+        let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
+        Engine::from_bundle(&bundle).unwrap()
+    });
+
+    fn needs(text: &str) -> MatchRequest {
+        MatchRequest::for_text(text)
+    }
+
+    fn invalid_field(r: crate::Result<impl std::fmt::Debug>) -> String {
+        match r {
+            Err(Error::InvalidField { field, .. }) => field,
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+    }
+
+    /// Query syntax means nothing: deep nesting, operators, field prefixes and wildcards are
+    /// analysed into plain terms (tantivy's query parser, which about 1,000 nested parentheses
+    /// overflow, is never used), and matching such text ranks normally.
+    #[test]
+    fn query_syntax_is_plain_text() {
+        let e = &*ENGINE;
+        let nested = format!("{}water{}", "(".repeat(995), ")".repeat(995));
+        assert_eq!(e.plan(&needs(&nested)).unwrap().user_terms, ["water"]);
+        assert!(!e.match_solutions(&needs(&nested)).unwrap().results.is_empty());
+        let ops = r#"title:leak AND -(pipes OR "water loss"~2)^3 NOT * [a TO z] {x} \\ ?"#;
+        assert_eq!(
+            e.plan(&needs(ops)).unwrap().user_terms,
+            ["titl", "leak", "pipe", "water", "loss", "2", "3", "z", "x"]
+        );
+        e.match_solutions(&needs(ops)).unwrap();
+        for hostile in ["\u{0}\u{1}\u{7f}", "\u{202e}\u{feff}", "🚰💧", "\u{10ffff}", ""] {
+            e.plan(&needs(hostile)).unwrap();
+        }
+    }
+
+    /// The needs text is bounded in characters (not bytes), and the terms taken from it too.
+    #[test]
+    fn needs_text_length_is_bounded() {
+        let e = &*ENGINE;
+        let at = "é".repeat(limits::MAX_QUERY_CHARS);
+        e.plan(&needs(&at)).unwrap();
+        let past = "é".repeat(limits::MAX_QUERY_CHARS + 1);
+        assert_eq!(invalid_field(e.plan(&needs(&past))), "needs");
+        assert_eq!(invalid_field(e.match_solutions(&needs(&"x".repeat(100_000)))), "needs");
+        let words: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
+        let plan = e.plan(&needs(&words.join(" "))).unwrap();
+        assert_eq!(plan.user_terms.len(), limits::MAX_QUERY_TERMS);
+    }
+
+    /// A stored city's stated needs stand in for an omitted needs text; joined they may be
+    /// longer than the bound, which cuts them instead of failing a request that sent no text.
+    #[test]
+    fn long_stated_needs_are_cut_not_rejected() {
+        let mut city: City = ENGINE.cities().next().unwrap().clone();
+        city.needs = vec!["water leaks ".repeat(limits::MAX_QUERY_CHARS / 12); limits::MAX_NEEDS];
+        let req = MatchRequest {
+            city: Some(CityInput::Inline(Box::new(city))),
+            ..MatchRequest::for_text("")
+        };
+        let req = MatchRequest { needs: None, ..req };
+        let plan = ENGINE.plan(&req).unwrap();
+        assert_eq!(plan.needs_text.chars().count(), limits::MAX_QUERY_CHARS);
+        assert_eq!(plan.user_terms.len(), limits::MAX_QUERY_TERMS);
+    }
+
+    #[test]
+    fn focus_items_are_bounded() {
+        let mut req = MatchRequest {
+            focus: vec!["Water and Sanitation".into(); limits::MAX_FILTER_ITEMS],
+            ..MatchRequest::for_text("")
+        };
+        ENGINE.plan(&req).unwrap();
+        req.focus[3] = "x".repeat(limits::MAX_LIST_ITEM_CHARS + 1);
+        assert_eq!(invalid_field(ENGINE.plan(&req)), "kpis[3]");
+        req.focus = vec!["Water and Sanitation".into(); limits::MAX_FILTER_ITEMS + 1];
+        assert_eq!(invalid_field(ENGINE.plan(&req)), "kpis");
     }
 }

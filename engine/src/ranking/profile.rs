@@ -14,7 +14,10 @@ use crate::{DataProblem, Error, Result};
 ///   `qₖ = cₖ · (gap_weight · gapₖ^gap_exponent + needs_weight · mₖ + needs_gap_weight · gapₖ · mₖ)`:
 ///   `gapₖ` the city's distance to target, `mₖ` how strongly the needs text maps to KPI k,
 ///   `cₖ` 1 for core and `advanced_weight` for advanced KPIs; inferred impacts are multiplied by
-///   `inferred_weight`.
+///   `inferred_weight`,
+/// * `evidence = evidence_weight × R / (1 + |R|)`, with `R` the similarity-weighted votes of
+///   the requesting city's peers that piloted, deployed or discontinued the solution (see
+///   [`crate::peers`]); absent without deployments or with `evidence_weight = 0`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RankingProfile {
@@ -55,6 +58,9 @@ pub struct RankingProfile {
     pub needs_max_kpis: usize,
     /// Only the city's this-many weakest KPIs enter the gap term (0 = all).
     pub gap_top_k: usize,
+    /// Weight of the adoption evidence from peer cities (0 = none; absent in older files).
+    #[serde(default)]
+    pub evidence_weight: f32,
 }
 
 impl Default for RankingProfile {
@@ -78,6 +84,7 @@ impl Default for RankingProfile {
             needs_min_relative: 0.35,
             needs_max_kpis: 12,
             gap_top_k: 0,
+            evidence_weight: 0.0,
         }
     }
 }
@@ -93,6 +100,7 @@ impl RankingProfile {
             ),
             text_weight: 1.0,
             kpi_weight: 0.0,
+            evidence_weight: 0.0,
             ..base.clone()
         }
     }
@@ -107,6 +115,20 @@ impl RankingProfile {
             ),
             text_weight: 0.0,
             kpi_weight: 1.0,
+            evidence_weight: 0.0,
+            ..base.clone()
+        }
+    }
+
+    /// No-evidence ablation of a profile: its text and KPI parts without adoption evidence.
+    pub fn no_evidence(base: &RankingProfile) -> RankingProfile {
+        RankingProfile {
+            name: "no-evidence".into(),
+            description: format!(
+                "'{}' without adoption evidence from peer cities: text and KPI parts only.",
+                base.name
+            ),
+            evidence_weight: 0.0,
             ..base.clone()
         }
     }
@@ -135,6 +157,7 @@ impl RankingProfile {
             ("missing_gap", self.missing_gap),
             ("inferred_weight", self.inferred_weight),
             ("needs_min_relative", self.needs_min_relative),
+            ("evidence_weight", self.evidence_weight),
         ];
         for (name, v) in nonneg {
             if !(v.is_finite() && v >= 0.0) {
@@ -194,8 +217,8 @@ pub struct ProfileSet {
 
 impl ProfileSet {
     /// A set with the given profiles; `default` names the one used when a request names none.
-    /// Unless given explicitly, `text-only` and `kpi-only` are added as the two ablations of
-    /// the default profile, so they compare like with like.
+    /// Unless given explicitly, `text-only`, `kpi-only` and `no-evidence` are added as
+    /// ablations of the default profile, so they compare like with like.
     pub fn new(profiles: Vec<RankingProfile>, default: &str) -> Result<ProfileSet> {
         let mut map = BTreeMap::new();
         for p in profiles {
@@ -207,7 +230,11 @@ impl ProfileSet {
                 id: default.to_string(),
             });
         };
-        for p in [RankingProfile::text_only(&base), RankingProfile::kpi_only(&base)] {
+        for p in [
+            RankingProfile::text_only(&base),
+            RankingProfile::kpi_only(&base),
+            RankingProfile::no_evidence(&base),
+        ] {
             map.entry(p.name.clone()).or_insert(p);
         }
         Ok(ProfileSet {

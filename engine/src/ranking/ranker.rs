@@ -26,7 +26,7 @@ pub struct MatchResult {
     pub provider: String,
     /// Summary.
     pub summary: String,
-    /// Score (text + KPI − diversity penalty).
+    /// Score (text + KPI + evidence − diversity penalty).
     pub score: f32,
     /// Why, when asked for.
     pub explanation: Option<Explanation>,
@@ -59,7 +59,18 @@ pub(crate) struct Scored {
     pub(crate) ord: u32,
     pub(crate) text: f32,
     pub(crate) kpi_raw: f32,
+    /// The evidence part (0 when the solution has none).
+    pub(crate) evidence: f32,
     pub(crate) score: f32,
+}
+
+/// The combined score. The evidence part is added only when the solution has evidence, so
+/// without evidence a score is bit-identical to `text + kpi`.
+pub(crate) fn combine(text: f32, kpi: f32, evidence: Option<f32>) -> f32 {
+    match evidence {
+        Some(e) => text + kpi + e,
+        None => text + kpi,
+    }
 }
 
 /// Everything one ranking needs, borrowed from the engine.
@@ -116,6 +127,10 @@ impl Ranker<'_> {
 
     fn kpi_active(&self) -> bool {
         self.profile.kpi_weight > 0.0 && !self.plan.kpi_weights.is_empty()
+    }
+
+    fn evidence_active(&self) -> bool {
+        !self.plan.evidence.is_empty()
     }
 
     /// Σₖ qₖ · impactₖ (inferred impacts scaled by `inferred_weight`).
@@ -198,11 +213,23 @@ impl Ranker<'_> {
 
     /// Exact top-`need` by combined score: deepens text and KPI candidate lists until the
     /// `need`-th best combined score beats the bound on every unseen solution.
+    ///
+    /// Every solution with positive evidence (that passes the filters) is a candidate from the
+    /// start, so an unseen solution's evidence is at most 0 and the bound `text bound + KPI
+    /// bound` still holds for it; negative evidence only lowers the scores it applies to.
     pub(crate) fn top(&self, need: usize) -> Result<Vec<Scored>> {
-        let (text_on, kpi_on) = (self.text_active(), self.kpi_active());
-        if need == 0 || (!text_on && !kpi_on) {
+        let (text_on, kpi_on, evidence_on) = (self.text_active(), self.kpi_active(), self.evidence_active());
+        if need == 0 || (!text_on && !kpi_on && !evidence_on) {
             return Ok(Vec::new());
         }
+        let evidence_cands: Vec<u32> = self
+            .plan
+            .evidence
+            .positive()
+            .iter()
+            .copied()
+            .filter(|&o| self.table.get(o).is_some_and(|s| self.filters.accepts(o, s)))
+            .collect();
         let allowed = (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
         let total = self.table.len().max(1);
         // Each list starts one past the cut: the bound is the last candidate's score, so a list
@@ -233,6 +260,9 @@ impl Ranker<'_> {
             for &(ord, r) in &kpi_hits {
                 cands.entry(ord).or_default().1 = Some(r);
             }
+            for &ord in &evidence_cands {
+                cands.entry(ord).or_default();
+            }
             // Text scores of KPI-side candidates: random access when the text list was cut.
             let need_text: Vec<u32> = if text_full {
                 cands.iter().filter(|(_, v)| v.0.is_none()).map(|(&o, _)| o).collect()
@@ -259,11 +289,13 @@ impl Ranker<'_> {
                     } else {
                         0.0
                     };
-                    let score = text + self.kpi_part(kpi_raw);
+                    let evidence = self.plan.evidence.score(ord);
+                    let score = combine(text, self.kpi_part(kpi_raw), evidence);
                     (score > 0.0).then_some(Scored {
                         ord,
                         text,
                         kpi_raw,
+                        evidence: evidence.unwrap_or(0.0),
                         score,
                     })
                 })
@@ -333,7 +365,8 @@ impl Ranker<'_> {
         picked
     }
 
-    /// The explanation of one result; its parts add up to `score − penalty`.
+    /// The explanation of one result: `text + kpi + evidence − penalty` is the result's score
+    /// (`scored.score − penalty`).
     pub(crate) fn explain(&self, s: &StoredSolution, scored: &Scored, penalty: f32) -> Explanation {
         let kpi_total = self.kpi_part(scored.kpi_raw);
         let mut kpis: Vec<KpiContribution> = Vec::new();
@@ -374,6 +407,8 @@ impl Ranker<'_> {
             },
             kpi: kpi_total,
             kpis,
+            evidence: scored.evidence,
+            adoptions: self.plan.evidence.adoptions(scored.ord).to_vec(),
             diversity_penalty: penalty,
             score: scored.score - penalty,
         }
@@ -415,19 +450,27 @@ mod tests {
     use crate::Engine;
 
     /// The exact top-k equals ranking every solution by its combined score, for hybrid,
-    /// text-only and KPI-only requests, with and without filters.
+    /// text-only and KPI-only requests, with and without adoption evidence (the bundled
+    /// cities record deployments; `evidence-heavy` weighs evidence twice the KPI part), with
+    /// and without filters.
     #[test]
     fn top_k_equals_exhaustive_scoring() {
         let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
-        let engine = Engine::from_bundle(&bundle).unwrap();
+        assert!(bundle.cities.iter().any(|c| !c.deployments.is_empty()));
+        let mut engine = Engine::from_bundle(&bundle).unwrap();
+        let mut heavy = engine.profiles().get(None).unwrap().clone();
+        heavy.name = "evidence-heavy".into();
+        heavy.evidence_weight = 2.0 * heavy.kpi_weight;
+        engine.profiles_mut().insert(heavy);
         let needs = [
             "what fixes our water KPIs?",
             "traffic jams and air pollution",
             "",
             "jobs for young people",
         ];
+        let mut with_evidence = 0;
         for (i, city) in bundle.cities.iter().enumerate().take(8) {
-            for profile in ["default", "text-only", "kpi-only"] {
+            for profile in ["default", "text-only", "kpi-only", "no-evidence", "evidence-heavy"] {
                 for filtered in [false, true] {
                     let mut req = MatchRequest::for_city(&city.id)
                         .with_needs(needs[i % needs.len()])
@@ -440,6 +483,7 @@ mod tests {
                         };
                     }
                     let top = engine.match_solutions(&req.clone().with_limit(10)).unwrap();
+                    with_evidence += usize::from(!engine.plan(&req).unwrap().evidence.is_empty());
                     let all = engine.match_solutions(&req.with_limit(100)).unwrap();
                     let exhaustive = engine.exhaustive_ranking(&all_request(
                         &engine,
@@ -455,6 +499,7 @@ mod tests {
                 }
             }
         }
+        assert!(with_evidence >= 8, "only {with_evidence} requests had evidence");
     }
 
     fn all_request(_engine: &Engine, city: &str, needs: &str, profile: &str, filtered: bool) -> MatchRequest {

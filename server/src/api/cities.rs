@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use kpimatch_engine::city::{City, GapAnalysis, Observation, TrendDirection};
+use kpimatch_engine::city::{City, Deployment, DeploymentStatus, GapAnalysis, Observation, TrendDirection};
 use kpimatch_engine::kpi::{KpiCode, RollUp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,13 +25,61 @@ pub struct ObservationBody {
     pub target: Option<f64>,
 }
 
+/// How far a city has taken a solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeploymentStatusBody {
+    /// Trialled on a limited scale.
+    Piloting,
+    /// In regular use.
+    Deployed,
+    /// Tried and stopped (counts against the solution in peer evidence).
+    Discontinued,
+}
+
+impl From<DeploymentStatusBody> for DeploymentStatus {
+    fn from(s: DeploymentStatusBody) -> DeploymentStatus {
+        match s {
+            DeploymentStatusBody::Piloting => DeploymentStatus::Piloting,
+            DeploymentStatusBody::Deployed => DeploymentStatus::Deployed,
+            DeploymentStatusBody::Discontinued => DeploymentStatus::Discontinued,
+        }
+    }
+}
+
+impl From<DeploymentStatus> for DeploymentStatusBody {
+    fn from(s: DeploymentStatus) -> DeploymentStatusBody {
+        match s {
+            DeploymentStatus::Piloting => DeploymentStatusBody::Piloting,
+            DeploymentStatus::Deployed => DeploymentStatusBody::Deployed,
+            DeploymentStatus::Discontinued => DeploymentStatusBody::Discontinued,
+        }
+    }
+}
+
+/// A solution the city piloted, deployed or discontinued: one entry per solution, with its
+/// current status and the year the city reached it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentBody {
+    /// Id of a stored solution.
+    #[schema(example = "echoline-acoustic-leak-survey")]
+    pub solution_id: String,
+    /// The year the city reached `status` (1900–2100).
+    #[schema(example = 2022)]
+    pub year: i32,
+    /// `piloting`, `deployed` or `discontinued`.
+    pub status: DeploymentStatusBody,
+}
+
 /// A city as a client sends it (the id is in the path).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "name": "Norrvik", "country": "Norway", "region": "Europe", "population": 84000,
     "needs": ["Cut the water we lose from old pipes"],
-    "observations": [{"kpi": "EC:I:WS:3C", "value": 31.0, "year": 2021}, {"kpi": "EC:I:WS:3C", "value": 28.5, "year": 2023}]
+    "observations": [{"kpi": "EC:I:WS:3C", "value": 31.0, "year": 2021}, {"kpi": "EC:I:WS:3C", "value": 28.5, "year": 2023}],
+    "deployments": [{"solution_id": "echoline-acoustic-leak-survey", "year": 2022, "status": "deployed"}]
 }))]
 pub struct CityBody {
     /// Display name.
@@ -52,6 +100,10 @@ pub struct CityBody {
     /// KPI observations, several years per KPI allowed (at most 2,000).
     #[serde(default)]
     pub observations: Vec<ObservationBody>,
+    /// Solutions piloted, deployed or discontinued, one entry per stored solution (at most
+    /// 500). They are evidence for similar cities' rankings.
+    #[serde(default)]
+    pub deployments: Vec<DeploymentBody>,
 }
 
 impl CityBody {
@@ -81,6 +133,15 @@ impl CityBody {
             population: self.population,
             needs: self.needs,
             observations,
+            deployments: self
+                .deployments
+                .into_iter()
+                .map(|d| Deployment {
+                    solution_id: d.solution_id,
+                    year: d.year,
+                    status: d.status.into(),
+                })
+                .collect(),
         })
     }
 }
@@ -102,6 +163,8 @@ pub struct CityView {
     pub needs: Vec<String>,
     /// Observations (codes normalised).
     pub observations: Vec<ObservationBody>,
+    /// Solutions piloted, deployed or discontinued.
+    pub deployments: Vec<DeploymentBody>,
 }
 
 impl From<&City> for CityView {
@@ -121,6 +184,15 @@ impl From<&City> for CityView {
                     value: o.value,
                     year: o.year,
                     target: o.target,
+                })
+                .collect(),
+            deployments: c
+                .deployments
+                .iter()
+                .map(|d| DeploymentBody {
+                    solution_id: d.solution_id.clone(),
+                    year: d.year,
+                    status: d.status.into(),
                 })
                 .collect(),
         }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::cities::CityBody;
+use super::peers::AdoptionView;
 use super::solutions::provenance;
 use crate::error::{ApiError, Code};
 
@@ -63,6 +64,7 @@ pub struct MatchBody {
     pub city: Option<CityBody>,
     /// Needs in plain words (at most 2,000 characters). Omitted: the city's stated needs;
     /// `""`: pure gap ranking.
+    #[schema(max_length = 2000)]
     pub needs: Option<String>,
     /// KPI codes or category names to focus on (without a city: pure focus ranking).
     #[serde(default)]
@@ -128,8 +130,8 @@ impl MatchBody {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The question in plain words, e.g. "what fixes our water KPIs?".
-    #[param(example = "what fixes our water KPIs?")]
+    /// The question in plain words, e.g. "what fixes our water KPIs?" (1–2,000 characters).
+    #[param(example = "what fixes our water KPIs?", min_length = 1, max_length = 2000)]
     pub q: String,
     /// A stored city whose gaps also count.
     pub city_id: Option<String>,
@@ -183,7 +185,7 @@ pub struct KpiContributionView {
     pub confidence: f32,
 }
 
-/// Why a result got its score; `text + kpi − diversity_penalty = score`.
+/// Why a result got its score; `text + kpi + evidence − diversity_penalty = score`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExplanationView {
     /// Text part.
@@ -194,6 +196,12 @@ pub struct ExplanationView {
     pub kpi: f32,
     /// Contributing KPIs, largest first.
     pub kpis: Vec<KpiContributionView>,
+    /// Adoption evidence part: similar cities that piloted or deployed the solution and do
+    /// well (or improved) on the city's weak KPIs add to it; those that discontinued it
+    /// subtract. Sum of `adoptions[*].contribution`; 0 without evidence.
+    pub evidence: f32,
+    /// The adoptions behind `evidence`, largest share first.
+    pub adoptions: Vec<AdoptionView>,
     /// Penalty for repeating KPIs of results above (diversity).
     pub diversity_penalty: f32,
     /// The score.
@@ -241,6 +249,8 @@ impl From<&Explanation> for ExplanationView {
                     confidence: k.confidence,
                 })
                 .collect(),
+            evidence: e.evidence,
+            adoptions: e.adoptions.iter().map(AdoptionView::from).collect(),
             diversity_penalty: e.diversity_penalty,
             score: e.score,
         }

@@ -7,15 +7,20 @@ mod cities;
 mod evaluations;
 mod feedback;
 mod matching;
+mod peers;
 mod solutions;
 
-pub use body::{blamed_field, parse_json, parse_json_or_ndjson, parse_json_value, parse_query, path_error, read_body};
+pub use body::{blamed_field, parse_json, parse_json_value, parse_query, path_error, read_body};
 pub use catalogue::KpiView;
-pub use cities::{CityBody, CityView, GapsView, ObservationBody};
+pub use cities::{CityBody, CityView, DeploymentBody, DeploymentStatusBody, GapsView, ObservationBody};
 pub use evaluations::{ComparisonView, EvaluationBody, EvaluationReport, ProfileResult, TopicBody};
 pub use feedback::{FeedbackAck, FeedbackBody};
 pub use matching::{FiltersBody, MatchBody, MatchResponseBody, SearchParams};
-pub use solutions::{BulkItemResult, BulkResponse, KpiImpactBody, ProfileEntryView, SolutionBody, SolutionView};
+pub use peers::{AdoptionView, BenchmarkParams, BenchmarkView, PeersParams, PeersView};
+pub use solutions::{
+    parse_bulk, BulkItemResult, BulkParse, BulkResponse, KpiImpactBody, ProfileEntryView, SolutionBody, SolutionView,
+    MAX_BULK_ITEMS,
+};
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -4,11 +4,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use kpimatch_engine::limits;
 
 use super::ranked;
 use crate::api::{parse_json, parse_query, read_body, MatchBody, MatchResponseBody, SearchParams};
 use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::state::AppState;
+
+/// Requests whose cache key (the canonical body) is longer than this are not cached.
+pub const MAX_CACHED_KEY_BYTES: usize = 16 * 1024;
 
 /// Rank solutions for a city's gaps and needs.
 ///
@@ -16,7 +20,9 @@ use crate::state::AppState;
 /// (distance to target) and its needs text, with optional KPI focus, hard filters, diversity
 /// and paging. Every result carries an explanation whose parts add up to its score: the text
 /// part (terms matched and where), the KPI part (each contributing KPI with the city's value,
-/// target and gap and the solution's declared or inferred impact) and any diversity penalty.
+/// target and gap and the solution's declared or inferred impact), the adoption evidence
+/// (similar cities that piloted, deployed or discontinued it, in words and numbers) and any
+/// diversity penalty.
 /// Identical requests are served from a cache until a write changes what they depend on.
 #[utoipa::path(
     tag = "matching",
@@ -65,6 +71,14 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
     if q.q.trim().is_empty() {
         return Err(ApiError::new(Code::InvalidQuery, "q must not be empty").field("q"));
     }
+    let chars = q.q.chars().count();
+    if chars > limits::MAX_QUERY_CHARS {
+        return Err(ApiError::new(
+            Code::InvalidQuery,
+            format!("q is {chars} characters long; the limit is {}", limits::MAX_QUERY_CHARS),
+        )
+        .field("q"));
+    }
     let body = MatchBody {
         city_id: q.city_id,
         needs: Some(q.q),
@@ -79,10 +93,13 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
 
 async fn respond(state: web::Data<AppState>, body: MatchBody, start: Instant) -> ApiResult<HttpResponse> {
     let city_version = body.city_id.as_deref().map_or(0, |id| state.versions.city(id));
+    // Adoption evidence also depends on the cities that record deployments.
+    let evidence_version = state.engine().evidence_version();
     let key = format!(
-        "{}|{}|{}",
+        "{}|{}|{}|{}",
         state.versions.catalogue(),
         city_version,
+        evidence_version,
         serde_json::to_string(&body).map_err(|e| ApiError::new(Code::Internal, e.to_string()))?
     );
     let request_id = state.request_id();
@@ -102,7 +119,11 @@ async fn respond(state: web::Data<AppState>, body: MatchBody, start: Instant) ->
     })
     .await?;
     let response = Arc::new(response);
-    state.caches.matches.insert(key, Arc::clone(&response));
+    // Large requests (inline cities, long filter lists) are rarely repeated; caching them
+    // would let a client fill the cache's memory with a few thousand distinct bodies.
+    if key.len() <= MAX_CACHED_KEY_BYTES {
+        state.caches.matches.insert(key, Arc::clone(&response));
+    }
     let mut out = (*response).clone();
     out.request_id = request_id;
     out.took_ms = start.elapsed().as_secs_f64() * 1e3;
