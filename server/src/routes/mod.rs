@@ -5,8 +5,10 @@ pub mod cities;
 pub mod evaluations;
 pub mod feedback;
 pub mod health;
+pub mod keys;
 pub mod kpis;
 pub mod matching;
+pub mod page;
 pub mod solutions;
 
 use std::sync::Arc;

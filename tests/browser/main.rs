@@ -1,0 +1,15 @@
+//! End-to-end tests of the planner's page (the planner view, peer cities, the benchmark) in a
+//! real headless Chromium (Debian's `chromium` and `chromium-driver`), driven over WebDriver
+//! with fantoccini. Each test starts the application in-process on port 0 with a fresh seeded
+//! data directory, a chromedriver child process and a browser with a fresh profile; what the
+//! page shows is checked against the public `/v1` API called directly. Screenshots go to
+//! `tests/artifacts/`; with `KPIMATCH_UPDATE_SCREENSHOT=1` the city-and-results view also
+//! replaces `docs/screenshot.png`. The app uses the repository's `index-data/` unless
+//! `KPIMATCH_BUNDLE` names another bundle (as it does for `kpimatch`).
+//!
+//! Without Chromium these tests fail (they do not skip): install `chromium chromium-driver`.
+
+mod benchmark;
+mod harness;
+mod peers;
+mod planner;
