@@ -103,6 +103,8 @@ def main():
     base = a.base_url.rstrip("/")
 
     for city in read_jsonl(a.bundle / "cities.jsonl"):
+        # Their deployments name bundle solutions, which a synthetic catalogue does not hold.
+        city.pop("deployments", None)
         cid = city.pop("id")
         status, body = call("PUT", f"{base}/v1/cities/{cid}", city)
         if status not in (200, 201):

@@ -229,10 +229,59 @@ pub(crate) fn written_in_order<'a>(
     .collect()
 }
 
+/// A change-log entry: sequence, entity, id.
+pub(crate) type LogEntry = (u64, Entity, String);
+
+/// The ids changed after `since` for a snapshot at `head`; `None` when `since` is ahead of the
+/// database (an index built from a newer state, e.g. before a restore).
+pub(crate) fn changed_since(
+    head: u64,
+    since: Option<u64>,
+    log_after: impl FnOnce(u64) -> Result<Vec<LogEntry>, StoreError>,
+) -> Result<Option<BTreeSet<(Entity, String)>>, StoreError> {
+    match since {
+        Some(s) if s <= head => Ok(Some(log_after(s)?.into_iter().map(|(_, e, id)| (e, id)).collect())),
+        _ => Ok(None),
+    }
+}
+
+/// Builds the change set of log entries after `since`: `bodies(table, ids)` reads the current
+/// `(id, JSON)` rows of the records still present, in the same transaction as the log.
+pub(crate) fn assemble_changes(
+    since: u64,
+    log: Vec<LogEntry>,
+    mut bodies: impl FnMut(&str, &[&str]) -> Result<Vec<(String, String)>, StoreError>,
+) -> Result<ChangeSet, StoreError> {
+    let Some(&(to, _, _)) = log.last() else {
+        return Ok(ChangeSet {
+            from: since,
+            to: since,
+            ..ChangeSet::default()
+        });
+    };
+    let changed = unique_in_order(log.into_iter().map(|(_, e, id)| (e, id)).collect());
+    let ids = |want: Entity| -> Vec<&str> {
+        changed
+            .iter()
+            .filter(|(e, _)| *e == want)
+            .map(|(_, id)| id.as_str())
+            .collect()
+    };
+    let solutions = bodies("solutions", &ids(Entity::Solution))?
+        .iter()
+        .map(|(id, body)| decode(id, body))
+        .collect::<Result<_, _>>()?;
+    let cities = bodies("cities", &ids(Entity::City))?
+        .iter()
+        .map(|(id, body)| decode(id, body))
+        .collect::<Result<_, _>>()?;
+    Ok(change_set(since, to, &changed, solutions, cities))
+}
+
 /// Turns the change-log entries (in log order, each record once) and the records' current
 /// state into a change set; records come out in the order they first appear in the log, so a
 /// replica gives new solutions the same relative order as their first writes.
-pub(crate) fn change_set(
+fn change_set(
     from: u64,
     to: u64,
     changed: &[(Entity, String)],
@@ -263,7 +312,7 @@ pub(crate) fn change_set(
 }
 
 /// Keeps the first occurrence of each (entity, id), in order.
-pub(crate) fn unique_in_order(entries: Vec<(Entity, String)>) -> Vec<(Entity, String)> {
+fn unique_in_order(entries: Vec<(Entity, String)>) -> Vec<(Entity, String)> {
     let mut seen = std::collections::HashSet::new();
     entries.into_iter().filter(|e| seen.insert(e.clone())).collect()
 }

@@ -8,7 +8,7 @@
 //! which wakes the other replicas; they also poll, because notifications sent while a
 //! replica was disconnected are lost.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use ::postgres::{Client, NoTls, Transaction};
@@ -18,8 +18,8 @@ use kpimatch_engine::solution::Solution;
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    change_set, decode, encode, unique_in_order, ChangeSet, Committed, Entity, Snapshot, Store, StoreError, StoredKey,
-    Written,
+    assemble_changes, changed_since, decode, encode, ChangeSet, Committed, Entity, LogEntry, Snapshot, Store,
+    StoreError, StoredKey, Written,
 };
 
 /// The notification channel replicas listen on.
@@ -189,11 +189,7 @@ impl PostgresStore {
             .collect()
     }
 
-    fn changed_after(
-        tx: &mut Transaction<'_>,
-        since: u64,
-        limit: i64,
-    ) -> Result<Vec<(u64, Entity, String)>, StoreError> {
+    fn changed_after(tx: &mut Transaction<'_>, since: u64, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
         tx.query(
             "SELECT seq, entity, id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[&(since as i64), &limit],
@@ -261,15 +257,7 @@ impl Store for PostgresStore {
         let head = tx.query_one("SELECT seq FROM change_counter", &[])?.get::<_, i64>(0) as u64;
         let solutions = Self::rows(&mut tx, "SELECT id, body::text FROM solutions ORDER BY seq", &[])?;
         let cities = Self::rows(&mut tx, "SELECT id, body::text FROM cities ORDER BY seq", &[])?;
-        let changed_since = match since {
-            Some(s) if s <= head => Some(
-                Self::changed_after(&mut tx, s, i64::MAX)?
-                    .into_iter()
-                    .map(|(_, e, id)| (e, id))
-                    .collect::<BTreeSet<_>>(),
-            ),
-            _ => None,
-        };
+        let changed_since = changed_since(head, since, |s| Self::changed_after(&mut tx, s, i64::MAX))?;
         tx.commit()?;
         Ok(Snapshot {
             solutions,
@@ -283,33 +271,18 @@ impl Store for PostgresStore {
         let mut client = self.client()?;
         let mut tx = Self::read_only(&mut client)?;
         let log = Self::changed_after(&mut tx, since, limit.min(i64::MAX as usize) as i64)?;
-        let Some(&(to, _, _)) = log.last() else {
-            return Ok(ChangeSet {
-                from: since,
-                to: since,
-                ..ChangeSet::default()
-            });
-        };
-        let changed = unique_in_order(log.into_iter().map(|(_, e, id)| (e, id)).collect());
-        let ids = |want: Entity| -> Vec<&str> {
-            changed
-                .iter()
-                .filter(|(e, _)| *e == want)
-                .map(|(_, id)| id.as_str())
-                .collect()
-        };
-        let solutions = Self::rows(
-            &mut tx,
-            "SELECT id, body::text FROM solutions WHERE id = ANY($1)",
-            &[&ids(Entity::Solution)],
-        )?;
-        let cities = Self::rows(
-            &mut tx,
-            "SELECT id, body::text FROM cities WHERE id = ANY($1)",
-            &[&ids(Entity::City)],
-        )?;
+        let changes = assemble_changes(since, log, |table, ids| {
+            Ok(tx
+                .query(
+                    &format!("SELECT id, body::text FROM {table} WHERE id = ANY($1)"),
+                    &[&ids],
+                )?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect())
+        })?;
         tx.commit()?;
-        Ok(change_set(since, to, &changed, solutions, cities))
+        Ok(changes)
     }
 
     fn head(&self) -> Result<u64, StoreError> {

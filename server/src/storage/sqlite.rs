@@ -1,4 +1,3 @@
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -7,8 +6,8 @@ use kpimatch_engine::solution::Solution;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
-    change_set, decode, encode, unique_in_order, ChangeSet, Committed, Entity, Snapshot, Store, StoreError, StoredKey,
-    Written,
+    assemble_changes, changed_since, decode, encode, ChangeSet, Committed, Entity, LogEntry, Snapshot, Store,
+    StoreError, StoredKey, Written,
 };
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -154,7 +153,7 @@ impl SqliteStore {
         Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn changed_after(conn: &Connection, since: u64, limit: i64) -> Result<Vec<(u64, Entity, String)>, StoreError> {
+    fn changed_after(conn: &Connection, since: u64, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
         let mut stmt = conn.prepare("SELECT seq, entity, id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let rows = stmt.query_map(params![since as i64, limit], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
@@ -167,16 +166,12 @@ impl SqliteStore {
         Ok(out)
     }
 
-    fn bodies<T: serde::de::DeserializeOwned>(
-        conn: &Connection,
-        table: &str,
-        ids: &[&str],
-    ) -> Result<Vec<T>, StoreError> {
+    fn bodies(conn: &Connection, table: &str, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
         let mut stmt = conn.prepare_cached(&format!("SELECT body FROM {table} WHERE id = ?1"))?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(body) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
-                out.push(decode(id, &body)?);
+                out.push((id.to_string(), body));
             }
         }
         Ok(out)
@@ -202,15 +197,7 @@ impl Store for SqliteStore {
         let head = Self::head_of(&tx)?;
         let solutions = Self::rows(&tx, "SELECT id, body FROM solutions ORDER BY seq")?;
         let cities = Self::rows(&tx, "SELECT id, body FROM cities ORDER BY seq")?;
-        let changed_since = match since {
-            Some(s) if s <= head => Some(
-                Self::changed_after(&tx, s, i64::MAX)?
-                    .into_iter()
-                    .map(|(_, e, id)| (e, id))
-                    .collect::<BTreeSet<_>>(),
-            ),
-            _ => None,
-        };
+        let changed_since = changed_since(head, since, |s| Self::changed_after(&tx, s, i64::MAX))?;
         tx.commit()?;
         Ok(Snapshot {
             solutions,
@@ -224,25 +211,7 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let log = Self::changed_after(&tx, since, limit.min(i64::MAX as usize) as i64)?;
-        let Some(&(to, _, _)) = log.last() else {
-            return Ok(ChangeSet {
-                from: since,
-                to: since,
-                ..ChangeSet::default()
-            });
-        };
-        let changed = unique_in_order(log.into_iter().map(|(_, e, id)| (e, id)).collect());
-        let ids = |want: Entity| -> Vec<&str> {
-            changed
-                .iter()
-                .filter(|(e, _)| *e == want)
-                .map(|(_, id)| id.as_str())
-                .collect()
-        };
-        let solutions = Self::bodies(&tx, "solutions", &ids(Entity::Solution))?;
-        let cities = Self::bodies(&tx, "cities", &ids(Entity::City))?;
-        drop(tx);
-        Ok(change_set(since, to, &changed, solutions, cities))
+        assemble_changes(since, log, |table, ids| Self::bodies(&tx, table, ids))
     }
 
     fn head(&self) -> Result<u64, StoreError> {
