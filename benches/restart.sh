@@ -19,23 +19,28 @@ start() {
     local t0
     t0=$(date +%s.%N)
     until curl -fs "$base/readyz" >/dev/null 2>&1; do sleep 0.05; done
-    python3 -c "print($(date +%s.%N) - $t0)"
+    elapsed=$(python3 -c "print($(date +%s.%N) - $t0)")
 }
 
-start >/dev/null
+start
 python3 benches/load/synth.py --base-url "$base" --bundle index-data --count "$count" --seed 42 >/dev/null
-# A tail to replay: 200 writes after the last full commit.
-for i in $(seq 1 200); do
-    curl -fs -X PUT "$base/v1/solutions/tail-$i" -H 'content-type: application/json' \
-        -d "{\"title\":\"Tail solution $i\",\"summary\":\"Leak detection for water mains\"}" >/dev/null
-done
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+# A tail to replay: 1,000 solutions written while this replica was down (as another replica's
+# writes would be), straight into the database.
+python3 -c '
+import json
+for i in range(1000):
+    print(json.dumps({"id": f"tail-{i}", "title": f"Tail solution {i}", "summary": "Leak detection for water mains"}))
+' >"$dir/tail.jsonl"
+"$bin" import solutions "$dir/tail.jsonl" --data-dir "$dir/data" --no-seed >/dev/null
 
-reopen=$(start)
-grep -o 'kept=[0-9]* reindexed=[0-9]* removed=[0-9]*' "$dir/log" | sed 's/\x1b\[[0-9;]*m//g' || true
+start
+reopen=$elapsed
+sed 's/\x1b\[[0-9;]*m//g' "$dir/log" | grep -o 'kept=[0-9]* reindexed=[0-9]* removed=[0-9]*' || true
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir/data/index"
-rebuild=$(start)
+start
+rebuild=$elapsed
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 
 python3 - "$count" "$reopen" "$rebuild" <<'PY'
