@@ -30,6 +30,14 @@ pub enum Code {
     UnsupportedMediaType,
     /// The route exists but not with this method.
     MethodNotAllowed,
+    /// No API key was sent, or the key is not known.
+    Unauthorized,
+    /// The key is valid but its scope does not allow this operation.
+    Forbidden,
+    /// The key was revoked.
+    KeyRevoked,
+    /// Too many requests for this key; retry after the given delay.
+    RateLimited,
     /// The server is saturated; retry after the given delay.
     Overloaded,
     /// Storage is unavailable; the write was not acknowledged.
@@ -73,6 +81,18 @@ impl Code {
                 "method_not_allowed",
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Method not allowed",
+            ),
+            Code::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "A valid API key is required"),
+            Code::Forbidden => (
+                "forbidden",
+                StatusCode::FORBIDDEN,
+                "The API key's scope does not allow this operation",
+            ),
+            Code::KeyRevoked => ("key_revoked", StatusCode::FORBIDDEN, "The API key was revoked"),
+            Code::RateLimited => (
+                "rate_limited",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests for this API key",
             ),
             Code::Overloaded => (
                 "overloaded",
@@ -199,6 +219,9 @@ impl ResponseError for ApiError {
         b.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let Some(s) = self.retry_after {
             b.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        if self.code == Code::Unauthorized {
+            b.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"kpimatch\""));
         }
         b.body(serde_json::to_string(&self.problem()).unwrap_or_else(|_| "{}".into()))
     }

@@ -41,7 +41,11 @@ async fn reads_survive_a_database_outage_and_writes_resume_after_it() {
     assert!(refused.headers().contains_key("retry-after"));
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "storage_unavailable");
-    assert_eq!(server.get("/v1/solutions/during").await.status().as_u16(), 404, "not acknowledged, not applied");
+    assert_eq!(
+        server.get("/v1/solutions/during").await.status().as_u16(),
+        404,
+        "not acknowledged, not applied"
+    );
 
     // Act: the database is back.
     db.set_available(true);
