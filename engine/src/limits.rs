@@ -12,9 +12,12 @@ pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 pub const MAX_URL_CHARS: usize = 2_000;
 /// Most items in a list field (tags, categories, regions, reference cities).
 pub const MAX_LIST_ITEMS: usize = 64;
-/// Longest item of a list field.
+/// Longest item of a list field, of a filter list and of a KPI focus list.
 pub const MAX_LIST_ITEM_CHARS: usize = 200;
-/// Longest needs or query text.
+/// Most SDGs on one solution (there are 17).
+pub const MAX_SDGS: usize = 17;
+/// Longest needs or query text, in characters. A city's stated needs, joined, are cut to this
+/// length when they stand in for the needs text.
 pub const MAX_QUERY_CHARS: usize = 2_000;
 /// Most analysed terms taken from a needs text (the rest are ignored, in order).
 pub const MAX_QUERY_TERMS: usize = 64;
@@ -24,6 +27,8 @@ pub const MAX_EXPANSIONS_PER_TERM: usize = 6;
 pub const MAX_OBSERVATIONS: usize = 2_000;
 /// Most stated needs on one city.
 pub const MAX_NEEDS: usize = 20;
+/// Most deployments (solutions piloted, deployed or discontinued) on one city.
+pub const MAX_DEPLOYMENTS: usize = 500;
 /// Most items in a filter list.
 pub const MAX_FILTER_ITEMS: usize = 100;
 /// Most results one match request may ask for.

@@ -234,6 +234,12 @@ impl Qrels {
                 problems.push(n, "the query id and the corpus id must not be empty".to_string());
                 continue;
             }
+            // A bare carriage return inside a line (not a CRLF ending) would make an id that
+            // could not be written back: refuse it here, as the writer does.
+            if topic.contains('\r') || doc.contains('\r') {
+                problems.push(n, "an id contains a carriage return".to_string());
+                continue;
+            }
             let Some(grade) = parse_beir_score(score) else {
                 problems.push(n, format!("score '{score}' is not an integer"));
                 continue;
@@ -587,6 +593,25 @@ mod tests {
         assert_eq!(problems_of(err)[0].line, Some(1));
         let err = Qrels::parse_beir_tsv("query-id\tcorpus-id\tscore\nq\td\t0.5\n", "b.tsv");
         assert_eq!(problems_of(err.unwrap_err())[0].line, Some(2));
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/trec_files.rs): a bare CR inside a BEIR line made
+    /// an id that parsed but could not be written back.
+    #[test]
+    fn beir_ids_with_a_bare_carriage_return_are_refused() {
+        let text = "query-id\tcorpus-id\tscore\r\nq1\td1\r2\t1\r\nq1\td2\t0\r\n";
+        let problems = problems_of(Qrels::parse_beir_tsv(text, "cr.tsv").unwrap_err());
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, Some(2));
+        assert!(
+            problems[0].message.contains("carriage return"),
+            "{}",
+            problems[0].message
+        );
+        // CRLF line endings alone are fine.
+        let q = Qrels::parse_beir_tsv("query-id\tcorpus-id\tscore\r\nq1\td2\t1\r\n", "crlf.tsv").unwrap();
+        let written = q.to_beir_tsv_string().unwrap();
+        assert_eq!(Qrels::parse_beir_tsv(&written, "again").unwrap(), q);
     }
 
     #[test]

@@ -155,6 +155,7 @@ impl Solution {
                     field,
                     format!("has {} items; the limit is {}", list.len(), limits::MAX_LIST_ITEMS),
                 ));
+                continue;
             }
             for (i, item) in list.iter().enumerate() {
                 let n = item.chars().count();
@@ -169,37 +170,52 @@ impl Solution {
                 }
             }
         }
-        let mut seen = Vec::new();
-        for (i, k) in self.kpis.iter().enumerate() {
-            if catalogue.id_of(&k.code).is_none() {
-                out.push(Error::UnknownKpiAt {
-                    field: format!("kpis[{i}].code"),
-                    code: k.code.to_string(),
-                });
-            }
-            if !(k.impact > 0.0 && k.impact <= 1.0) {
-                out.push(Error::invalid(
-                    format!("kpis[{i}].impact"),
-                    format!("impact {} is outside (0, 1]", k.impact),
-                ));
-            }
-            if seen.contains(&&k.code) {
-                out.push(Error::invalid(
-                    format!("kpis[{i}].code"),
-                    format!("KPI '{}' is listed twice", k.code),
-                ));
-            }
-            seen.push(&k.code);
-        }
         if self.kpis.len() > catalogue.len() {
-            out.push(Error::invalid("kpis", "lists more KPIs than the catalogue has"));
+            out.push(Error::invalid(
+                "kpis",
+                format!(
+                    "has {} items; the catalogue has {} KPIs",
+                    self.kpis.len(),
+                    catalogue.len()
+                ),
+            ));
+        } else {
+            let mut seen = Vec::new();
+            for (i, k) in self.kpis.iter().enumerate() {
+                if catalogue.id_of(&k.code).is_none() {
+                    out.push(Error::UnknownKpiAt {
+                        field: format!("kpis[{i}].code"),
+                        code: k.code.to_string(),
+                    });
+                }
+                if !(k.impact > 0.0 && k.impact <= 1.0) {
+                    out.push(Error::invalid(
+                        format!("kpis[{i}].impact"),
+                        format!("impact {} is outside (0, 1]", k.impact),
+                    ));
+                }
+                if seen.contains(&&k.code) {
+                    out.push(Error::invalid(
+                        format!("kpis[{i}].code"),
+                        format!("KPI '{}' is listed twice", k.code),
+                    ));
+                }
+                seen.push(&k.code);
+            }
         }
-        for (i, s) in self.sdgs.iter().enumerate() {
-            if !(1..=17).contains(s) {
-                out.push(Error::invalid(
-                    format!("sdgs[{i}]"),
-                    format!("SDG {s} does not exist; SDGs are numbered 1 to 17"),
-                ));
+        if self.sdgs.len() > limits::MAX_SDGS {
+            out.push(Error::invalid(
+                "sdgs",
+                format!("has {} items; the limit is {}", self.sdgs.len(), limits::MAX_SDGS),
+            ));
+        } else {
+            for (i, s) in self.sdgs.iter().enumerate() {
+                if !(1..=17).contains(s) {
+                    out.push(Error::invalid(
+                        format!("sdgs[{i}]"),
+                        format!("SDG {s} does not exist; SDGs are numbered 1 to 17"),
+                    ));
+                }
             }
         }
         if let Some(url) = &self.url {
@@ -295,6 +311,49 @@ mod tests {
     fn unknown_fields_are_rejected() {
         let err = serde_json::from_str::<Solution>(r#"{"id":"a1","title":"x","colour":"red"}"#).unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn list_and_text_bounds_hold_at_the_limit_and_fail_one_past_it() {
+        let fields = |s: &Solution| -> Vec<String> {
+            s.problems(&tiny())
+                .into_iter()
+                .map(|e| match e {
+                    Error::InvalidField { field, .. } => field,
+                    other => panic!("{other}"),
+                })
+                .collect()
+        };
+        let mut s = sample();
+        s.sdgs = (1..=17).collect();
+        s.tags = vec!["t".repeat(limits::MAX_LIST_ITEM_CHARS); limits::MAX_LIST_ITEMS];
+        s.title = "t".repeat(limits::MAX_TITLE_CHARS);
+        s.summary = "é".repeat(limits::MAX_SUMMARY_CHARS);
+        s.description = "d".repeat(limits::MAX_DESCRIPTION_CHARS);
+        s.url = Some("u".repeat(limits::MAX_URL_CHARS));
+        assert!(fields(&s).is_empty(), "{:?}", fields(&s));
+        s.sdgs.push(6);
+        s.tags.push("x".into());
+        s.categories = vec!["c".repeat(limits::MAX_LIST_ITEM_CHARS + 1)];
+        s.title.push('t');
+        s.summary.push('é');
+        s.description.push('d');
+        s.url.as_mut().unwrap().push('u');
+        assert_eq!(
+            fields(&s),
+            [
+                "title",
+                "summary",
+                "description",
+                "categories[0]",
+                "tags",
+                "sdgs",
+                "url"
+            ]
+        );
+        // Hundreds of thousands of valid SDGs are one problem, not one per item.
+        s.sdgs = vec![6; 500_000];
+        assert_eq!(fields(&s).iter().filter(|f| f.starts_with("sdgs")).count(), 1);
     }
 
     #[test]

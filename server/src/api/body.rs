@@ -110,6 +110,10 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 /// The field to blame: the path where deserialisation stopped, extended by the name of a
 /// missing field (serde reports those one level up); none for a syntax error before any field.
 pub fn blamed_field(path: &str, message: &str) -> Option<String> {
+    if message.starts_with("recursion limit exceeded") {
+        // The path is just the nesting itself (`[0][0]…`): no field is to blame.
+        return None;
+    }
     let path = if path == "." || path == "?" { "" } else { path };
     let missing = message
         .strip_prefix("missing field `")
@@ -135,38 +139,6 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
             None => err,
         }
     })
-}
-
-/// Parses either a JSON array or newline-delimited JSON objects.
-pub fn parse_json_or_ndjson<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<Vec<Result<T, ApiError>>> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    match first {
-        None => Err(ApiError::new(
-            Code::InvalidJson,
-            "the request body is empty; send a JSON array or NDJSON",
-        )),
-        Some(b'[') => {
-            let values: Vec<serde_json::Value> = parse_json_value(bytes)?;
-            Ok(values
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| serde_path_to_error::deserialize(v).map_err(|e| item_error(i, e)))
-                .collect())
-        }
-        Some(_) => Ok(bytes
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
-            .enumerate()
-            .map(|(i, line)| {
-                let de = &mut serde_json::Deserializer::from_slice(line);
-                serde_path_to_error::deserialize(de).map_err(|e| item_error(i, e))
-            })
-            .collect()),
-    }
-}
-
-fn item_error<E: std::fmt::Display>(i: usize, e: serde_path_to_error::Error<E>) -> ApiError {
-    path_error(e, &format!("item {i} is not valid"), "")
 }
 
 /// A 400 `invalid_json` for a value that did not deserialise, blaming its field (with `prefix`

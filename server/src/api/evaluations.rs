@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use kpimatch_engine::bundle::{Split, Topic};
 use kpimatch_engine::eval::Comparison;
+use kpimatch_engine::limits;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -13,13 +14,13 @@ use crate::error::{ApiError, Code};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopicBody {
-    /// Topic id, as in the qrels.
+    /// Topic id, as in the qrels (1–80 characters, no spaces).
     pub id: String,
     /// A stored city.
     pub city_id: Option<String>,
     /// An inline city.
     pub city: Option<CityBody>,
-    /// The needs text ("" = pure gap ranking).
+    /// The needs text ("" = pure gap ranking; at most 2,000 characters).
     #[serde(default)]
     pub needs: String,
     /// Hard filters.
@@ -30,6 +31,25 @@ pub struct TopicBody {
 impl TopicBody {
     /// The engine's topic.
     pub fn into_topic(self, index: usize) -> Result<Topic, ApiError> {
+        if self.id.is_empty() || self.id.chars().count() > limits::MAX_ID_CHARS || self.id.contains(char::is_whitespace)
+        {
+            return Err(ApiError::new(
+                Code::InvalidField,
+                format!(
+                    "a topic id is 1 to {} characters without spaces (as in the qrels)",
+                    limits::MAX_ID_CHARS
+                ),
+            )
+            .field(format!("topics[{index}].id")));
+        }
+        let chars = self.needs.chars().count();
+        if chars > limits::MAX_QUERY_CHARS {
+            return Err(ApiError::new(
+                Code::InvalidField,
+                format!("is {chars} characters long; the limit is {}", limits::MAX_QUERY_CHARS),
+            )
+            .field(format!("topics[{index}].needs")));
+        }
         let f = self.filters;
         Ok(Topic {
             city: match self.city {
@@ -60,7 +80,7 @@ pub struct EvaluationBody {
     /// first is the baseline of the comparisons.
     #[serde(default)]
     pub profiles: Vec<String>,
-    /// trec_eval measure names (default ndcg_cut_5, ndcg_cut_10, recip_rank, map, P_10).
+    /// trec_eval measure names, at most 20 (default ndcg_cut_5, ndcg_cut_10, recip_rank, map, P_10).
     #[serde(default)]
     pub metrics: Vec<String>,
     /// Results ranked per topic, 1–100 (default 100).

@@ -250,3 +250,174 @@ pub struct BulkResponse {
     /// Per item, in request order.
     pub items: Vec<BulkItemResult>,
 }
+
+/// Most items in one bulk call.
+pub const MAX_BULK_ITEMS: usize = 10_000;
+
+/// A bulk body parsed and validated item by item, before anything is written.
+#[derive(Debug)]
+pub struct BulkParse {
+    /// One result per item, in request order; valid items have an empty `status` until written.
+    pub items: Vec<BulkItemResult>,
+    /// The valid solutions with their position in the request.
+    pub valid: Vec<(usize, Solution)>,
+}
+
+/// Parses a bulk-import body — a JSON array or NDJSON (one object per line, blank lines
+/// skipped) — into solutions, validating each against the catalogue. A body that is not an
+/// array or NDJSON is an error; a bad item is reported in its result and skipped. More than
+/// [`MAX_BULK_ITEMS`] items is a 413, found before the items are built. A repeated id is
+/// invalid after its first occurrence.
+pub fn parse_bulk(bytes: &[u8], catalogue: &Catalogue) -> Result<BulkParse, ApiError> {
+    let parsed = split_items(bytes)?;
+    let mut items: Vec<BulkItemResult> = Vec::with_capacity(parsed.len());
+    let mut valid: Vec<(usize, Solution)> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (index, item) in parsed.into_iter().enumerate() {
+        match bulk_item(item, catalogue) {
+            Ok(s) => {
+                if let Some(prev) = seen.insert(s.id.clone(), index) {
+                    let e = ApiError::new(
+                        Code::InvalidField,
+                        format!("id '{}' appears again (first at item {prev})", s.id),
+                    )
+                    .field("id");
+                    items.push(BulkItemResult {
+                        index,
+                        id: Some(s.id),
+                        status: "invalid".into(),
+                        error: Some(e.problem()),
+                    });
+                } else {
+                    items.push(BulkItemResult {
+                        index,
+                        id: Some(s.id.clone()),
+                        status: String::new(),
+                        error: None,
+                    });
+                    valid.push((index, s));
+                }
+            }
+            Err((id, e)) => items.push(BulkItemResult {
+                index,
+                id,
+                status: "invalid".into(),
+                error: Some(e.problem()),
+            }),
+        }
+    }
+    Ok(BulkParse { items, valid })
+}
+
+fn too_many_items(n: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        Code::PayloadTooLarge,
+        format!("{n} items; a bulk call takes at most {MAX_BULK_ITEMS}"),
+    )
+}
+
+/// The items of a bulk body as JSON values (or their per-item parse errors), at most
+/// [`MAX_BULK_ITEMS`] of them.
+fn split_items(bytes: &[u8]) -> Result<Vec<Result<serde_json::Value, ApiError>>, ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Err(ApiError::new(
+            Code::InvalidJson,
+            "the request body is empty; send a JSON array or NDJSON",
+        )),
+        Some(b'[') => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let too_many = std::cell::Cell::new(false);
+            let values = serde::Deserializer::deserialize_seq(&mut de, BoundedSeq(&too_many))
+                .and_then(|v| de.end().map(|()| v))
+                .map_err(|e| {
+                    if too_many.get() {
+                        too_many_items("more than 10,000")
+                    } else {
+                        ApiError::new(Code::InvalidJson, format!("the request body is not valid: {e}"))
+                    }
+                })?;
+            Ok(values.into_iter().map(Ok).collect())
+        }
+        Some(_) => {
+            let lines: Vec<&[u8]> = bytes
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+                .collect();
+            if lines.len() > MAX_BULK_ITEMS {
+                return Err(too_many_items(lines.len()));
+            }
+            Ok(lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, line)| {
+                    let de = &mut serde_json::Deserializer::from_slice(line);
+                    let v: serde_json::Value = serde_path_to_error::deserialize(&mut *de)
+                        .map_err(|e| crate::api::path_error(e, &format!("item {i} is not valid"), ""))?;
+                    de.end().map_err(|e| {
+                        ApiError::new(
+                            Code::InvalidJson,
+                            format!("item {i} is not valid: {e}; NDJSON takes one object per line"),
+                        )
+                    })?;
+                    Ok(v)
+                })
+                .collect())
+        }
+    }
+}
+
+/// Deserialises a JSON array into values, failing (and setting the flag) past
+/// [`MAX_BULK_ITEMS`] elements, so an oversized array is refused without being built.
+struct BoundedSeq<'a>(&'a std::cell::Cell<bool>);
+
+impl<'de> serde::de::Visitor<'de> for BoundedSeq<'_> {
+    type Value = Vec<serde_json::Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of solutions")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            if out.len() == MAX_BULK_ITEMS {
+                self.0.set(true);
+                return Err(serde::de::Error::custom("too many items"));
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+fn bulk_item(
+    item: Result<serde_json::Value, ApiError>,
+    catalogue: &Catalogue,
+) -> Result<Solution, (Option<String>, ApiError)> {
+    let mut value = item.map_err(|e| (None, e))?;
+    let Some(obj) = value.as_object_mut() else {
+        return Err((
+            None,
+            ApiError::new(Code::InvalidJson, "each item must be a JSON object"),
+        ));
+    };
+    let id = match obj.remove("id") {
+        Some(serde_json::Value::String(s)) => s,
+        _ => {
+            return Err((
+                None,
+                ApiError::new(Code::InvalidField, "each item needs a string 'id'").field("id"),
+            ))
+        }
+    };
+    if let Err(e) = kpimatch_engine::solution::validate_id(&id) {
+        let shown = crate::error::truncate(&id, 80);
+        return Err((Some(shown), ApiError::from(e)));
+    }
+    let body: SolutionBody = serde_path_to_error::deserialize(value)
+        .map_err(|e| (Some(id.clone()), crate::api::path_error(e, "not a valid solution", "")))?;
+    let s = body.into_solution(&id).map_err(|e| (Some(id.clone()), e))?;
+    s.validate(catalogue)
+        .map_err(|e| (Some(id.clone()), ApiError::from(e)))?;
+    Ok(s)
+}

@@ -14,6 +14,8 @@ use crate::state::AppState;
 pub const MAX_TOPICS: usize = 200;
 /// Most profiles compared at once.
 pub const MAX_PROFILES: usize = 5;
+/// Most measures reported at once.
+pub const MAX_METRICS: usize = 20;
 
 /// Evaluate ranking profiles.
 ///
@@ -93,6 +95,13 @@ pub async fn evaluate(state: web::Data<AppState>, req: HttpRequest, payload: web
     } else {
         body.metrics
     };
+    if metric_names.len() > MAX_METRICS {
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            format!("{} measures; at most {MAX_METRICS}", metric_names.len()),
+        )
+        .field("metrics"));
+    }
     let mut measures = Vec::new();
     for (i, m) in metric_names.iter().enumerate() {
         measures.push(m.parse::<Measure>().map_err(|_| {
