@@ -85,7 +85,8 @@ free_port() {
 }
 
 # start_server NAME [serve flags…]: starts the service on a free local port with its own data
-# directory and waits (bounded) until /readyz answers.
+# directory, without the per-key rate limit (this measures the engine, not the limiter), and
+# waits (bounded) until /readyz answers.
 start_server() {
     local name="$1"
     shift
@@ -93,7 +94,7 @@ start_server() {
     port="$(free_port)"
     base="http://127.0.0.1:$port"
     RUST_LOG="${KPIMATCH_LOAD_RUST_LOG:-warn}" "$bin" --bundle "$bundle" serve \
-        --data-dir "$tmp/$name-data" --bind "127.0.0.1:$port" "$@" >"$tmp/$name.log" 2>&1 &
+        --data-dir "$tmp/$name-data" --bind "127.0.0.1:$port" --rate-limit-per-second 0 "$@" >"$tmp/$name.log" 2>&1 &
     server_pid=$!
     local deadline=$((SECONDS + READY_TIMEOUT_S))
     until curl -fsS --max-time 2 "$base/readyz" >/dev/null 2>&1; do

@@ -79,7 +79,16 @@ impl Server {
         let log_path = target.data_dir.with_extension(format!("{port}.log"));
         let log = std::fs::File::create(&log_path).unwrap();
         let bind = format!("127.0.0.1:{port}");
-        let mut args = vec!["serve", "--bind", bind.as_str(), "--http-workers", "2"];
+        // No rate limit: these tests hammer one replica on purpose (the limiter has its own tests).
+        let mut args = vec![
+            "serve",
+            "--bind",
+            bind.as_str(),
+            "--http-workers",
+            "2",
+            "--rate-limit-per-second",
+            "0",
+        ];
         args.extend_from_slice(extra);
         let child = target
             .command(&args)
