@@ -103,6 +103,19 @@ fn check_field(field: impl FnOnce() -> String, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks that `value` can start a TREC line: one field, and not `#` (the readers skip such
+/// lines as comments, so the record would silently vanish on reading back).
+fn check_line_start(field: impl Fn() -> String, value: &str) -> Result<()> {
+    check_field(&field, value)?;
+    if value.starts_with('#') {
+        return Err(Error::invalid(
+            field(),
+            format!("'{value}' starts with '#', which TREC readers take for a comment line"),
+        ));
+    }
+    Ok(())
+}
+
 fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
@@ -302,7 +315,7 @@ impl Qrels {
     pub fn to_trec_string(&self) -> Result<String> {
         let mut out = String::new();
         for (topic, docs) in &self.topics {
-            check_field(|| format!("qrels.topics[{topic}]"), topic)?;
+            check_line_start(|| format!("qrels.topics[{topic}]"), topic)?;
             for (doc, grade) in docs {
                 check_field(|| format!("qrels.topics[{topic}][{doc}]"), doc)?;
                 let _ = writeln!(out, "{topic} 0 {doc} {grade}");
@@ -515,7 +528,7 @@ impl Run {
     pub fn to_trec_string(&self) -> Result<String> {
         let mut out = String::new();
         for (topic, entries) in &self.topics {
-            check_field(|| format!("run.topics[{topic}]"), topic)?;
+            check_line_start(|| format!("run.topics[{topic}]"), topic)?;
             for (i, e) in entries.iter().enumerate() {
                 check_field(|| format!("run.topics[{topic}][{i}].doc"), &e.doc)?;
                 check_field(|| format!("run.topics[{topic}][{i}].tag"), &e.tag)?;
@@ -610,6 +623,18 @@ mod tests {
         );
         // CRLF line endings alone are fine.
         let q = Qrels::parse_beir_tsv("query-id\tcorpus-id\tscore\r\nq1\td2\t1\r\n", "crlf.tsv").unwrap();
+        let written = q.to_beir_tsv_string().unwrap();
+        assert_eq!(Qrels::parse_beir_tsv(&written, "again").unwrap(), q);
+    }
+
+    /// Found by the CI fuzzing smoke (trec_files): a BEIR query id starting with `#` was written
+    /// as a TREC line that the TREC reader skips as a comment, losing the judgment.
+    #[test]
+    fn ids_that_would_read_back_as_comments_are_not_written_as_trec() {
+        let q = Qrels::parse("query-id\tcorpus-id\tscore\n#q1\td1\t1\nq1\td2\t0\n", "hash.tsv").unwrap();
+        assert_eq!(q.topics.len(), 2, "in BEIR, '#q1' is an id");
+        let err = q.to_trec_string().unwrap_err();
+        assert!(err.to_string().contains("comment"), "{err}");
         let written = q.to_beir_tsv_string().unwrap();
         assert_eq!(Qrels::parse_beir_tsv(&written, "again").unwrap(), q);
     }
