@@ -150,6 +150,7 @@ pub async fn list_keys(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     params(("id" = String, Path, description = "Key id")),
     responses(
         (status = 204, description = "Revoked"),
+        (status = 400, description = "Malformed key id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
