@@ -1,38 +1,7 @@
--- wrk script: POST /v1/match where every request misses the server's match cache (cache COLD).
--- Each body pairs a city (rotating through KPIMATCH_LOAD_CITIES, comma-separated) with a needs
--- text rotating through the variants below, made unique by the wrk thread number and a
--- per-thread counter (one extra term that matches nothing), so the cache key never repeats.
-local variants = {
-  "reduce the drinking water we lose from leaking pipes",
-  "cut traffic congestion and make buses more reliable",
-  "lower the energy used to heat public buildings",
-  "bring broadband internet to households and schools",
-  "early flood warnings and drainage that does not overflow",
-  "cleaner air: get homes off coal and cut emissions",
-  "collect solid waste in fast growing informal settlements",
-  "faster ambulances and digital patient records",
-  "jobs and skills for unemployed young people",
-  "more solar power and less diesel for electricity",
-  "affordable housing and safer streets at night",
-  "online services so residents stop queuing at the town hall",
-  "smart water meters that find leaks in homes",
-  "cooling buildings with less electricity in heatwaves",
-  "shade and tree canopy for new housing estates",
-  "recycling and less rubbish going to landfill",
-  "noise from industry and traffic near homes",
-  "street lighting and police response in the outskirts",
-  "girls finishing school and adult literacy",
-  "fewer road deaths and safer walking routes",
-  "groundwater that runs short and turns salty",
-  "open data shared between city departments",
-  "district heating without coal",
-  "e-health records that follow patients between clinics",
-}
-
-local cities = {}
-for c in string.gmatch(os.getenv("KPIMATCH_LOAD_CITIES") or "qasr-alwan", "[^,]+") do
-  cities[#cities + 1] = c
-end
+-- wrk script: POST /v1/match where every request misses the server's match cache (cache COLD);
+-- the bodies come from cold_match.lua (found beside this script, whatever the working directory).
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local cold = require("cold_match")
 
 local next_thread = 1
 function setup(thread)
@@ -43,8 +12,5 @@ end
 local n = 0
 function request()
   n = n + 1
-  local needs = variants[(n % #variants) + 1]
-  local city = cities[(n % #cities) + 1]
-  local body = string.format('{"city_id":"%s","needs":"%s (q%dx%d)","limit":10}', city, needs, thread_no or 0, n)
-  return wrk.format("POST", "/v1/match", { ["Content-Type"] = "application/json" }, body)
+  return cold.request(n, thread_no, "q")
 end

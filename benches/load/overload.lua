@@ -1,31 +1,14 @@
 -- wrk script for benches/load/overload.sh: POST /v1/match with a needs text unique to every
--- request (a full ranking each time, as match_cold.lua), counting the answers by status and the
--- 429/503 answers that lack a Retry-After header. The summary is printed by done() as lines
+-- request (a full ranking each time; bodies from cold_match.lua), counting the answers by
+-- status and the 429/503 answers that lack a Retry-After header. The summary is printed by done() as lines
 -- `status <code> <count>`, `missing_retry_after <count>` and `latency_ms p50|p90|p99|max <value>`
 -- for overload.sh to read.
-local variants = {
-  "reduce the drinking water we lose from leaking pipes",
-  "cut traffic congestion and make buses more reliable",
-  "lower the energy used to heat public buildings",
-  "bring broadband internet to households and schools",
-  "early flood warnings and drainage that does not overflow",
-  "cleaner air: get homes off coal and cut emissions",
-  "collect solid waste in fast growing informal settlements",
-  "faster ambulances and digital patient records",
-  "jobs and skills for unemployed young people",
-  "more solar power and less diesel for electricity",
-  "affordable housing and safer streets at night",
-  "online services so residents stop queuing at the town hall",
-}
-
-local cities = {}
-for c in string.gmatch(os.getenv("KPIMATCH_LOAD_CITIES") or "qasr-alwan", "[^,]+") do
-  cities[#cities + 1] = c
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local cold = require("cold_match")
 
 -- A tag per run (overload.sh sets it per phase), so no body repeats one of an earlier phase
 -- and is answered from the match cache.
-local run_tag = os.getenv("KPIMATCH_LOAD_RUN") or "0"
+local run_tag = "o" .. (os.getenv("KPIMATCH_LOAD_RUN") or "0")
 
 local threads = {}
 function setup(thread)
@@ -41,11 +24,7 @@ end
 local n = 0
 function request()
   n = n + 1
-  local needs = variants[(n % #variants) + 1]
-  local city = cities[(n % #cities) + 1]
-  local body = string.format('{"city_id":"%s","needs":"%s (o%sx%dx%d)","limit":10}', city, needs, run_tag,
-    thread_no or 0, n)
-  return wrk.format("POST", "/v1/match", { ["Content-Type"] = "application/json" }, body)
+  return cold.request(n, thread_no, run_tag)
 end
 
 function response(status, headers, body)

@@ -49,50 +49,23 @@ bin="${KPIMATCH_BIN:-$root/target/release/kpimatch}"
 if ((${#serve_flags[@]} == 0)) && "$bin" serve --help 2>/dev/null | grep -q -- '--rate-limit-per-second'; then
     serve_flags=(--rate-limit-per-second 0)
 fi
-bundle="$root/index-data"
+script=overload.sh
 readonly READY_TIMEOUT_S=300 STOP_TIMEOUT_S=15
-
-die() { echo "overload.sh: $*" >&2; exit 1; }
-
-[[ -x "$bin" ]] || die "$bin is missing: build it first with 'cargo build --release -p kpimatch-server'"
-command -v python3 >/dev/null || die "python3 is required"
-command -v curl >/dev/null || die "curl is required"
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk…" >&2
-    sudo=""
-    [[ $EUID -eq 0 ]] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y wrk >/dev/null 2>&1 || { $sudo apt-get update >/dev/null && $sudo apt-get install -y wrk >/dev/null; }
-    command -v wrk >/dev/null || die "could not install wrk"
-fi
-
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/kpimatch-overload.XXXXXX")"
-server_pid=""
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+require_tools
+
 sampler_pid=""
 cleanup() {
     [[ -n "$sampler_pid" ]] && kill "$sampler_pid" 2>/dev/null || true
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        local deadline=$((SECONDS + STOP_TIMEOUT_S))
-        while kill -0 "$server_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-    fi
+    stop_server
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-base="http://127.0.0.1:$port"
-RUST_LOG="${KPIMATCH_LOAD_RUST_LOG:-warn}" "$bin" --bundle "$bundle" serve --no-seed \
-    --data-dir "$tmp/data" --bind "127.0.0.1:$port" "${serve_flags[@]}" >"$tmp/server.log" 2>&1 &
-server_pid=$!
-deadline=$((SECONDS + READY_TIMEOUT_S))
-until curl -fsS --max-time 2 "$base/readyz" >/dev/null 2>&1; do
-    kill -0 "$server_pid" 2>/dev/null || { tail -20 "$tmp/server.log" >&2; die "the server exited before it was ready"; }
-    ((SECONDS < deadline)) || die "the server was not ready after ${READY_TIMEOUT_S} s"
-    sleep 0.2
-done
+start_server overload --no-seed "${serve_flags[@]}"
 
 echo "== loading $synthetic synthetic solutions (seed 42)…" >&2
 load_start=$SECONDS
@@ -102,9 +75,8 @@ echo "   loaded in $((SECONDS - load_start)) s" >&2
 kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$server_pid/status"; }
 hwm_after_load="$(kb VmHWM)"
 
-cities="$(python3 -c 'import json, sys; print(",".join(json.loads(l)["id"] for l in open(sys.argv[1]) if l.strip()))' \
-    "$bundle/cities.jsonl")"
-export KPIMATCH_LOAD_CITIES="$cities"
+KPIMATCH_LOAD_CITIES="$(bundled_cities)"
+export KPIMATCH_LOAD_CITIES
 
 # phase NAME CONNECTIONS: runs wrk, samples VmRSS every second, prints the figures, writes them
 # to $tmp/NAME.txt.
@@ -130,7 +102,7 @@ phase() {
 phase steady 64
 phase overload 512
 hwm_end="$(kb VmHWM)"
-kill -0 "$server_pid" 2>/dev/null || die "the server died under load; its log: $(tail -20 "$tmp/server.log")"
+kill -0 "$server_pid" 2>/dev/null || die "the server died under load; its log: $(tail -20 "$tmp/overload.log")"
 
 python3 - "$tmp" "$synthetic" "$hwm_after_load" "$hwm_end" <<'PY'
 import re

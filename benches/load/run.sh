@@ -40,39 +40,13 @@ done
 [[ "$synthetic" =~ ^[0-9]+$ ]] || { echo "--synthetic must be a count" >&2; exit 2; }
 
 bin="${KPIMATCH_BIN:-$root/target/release/kpimatch}"
-bundle="$root/index-data"
+script=run.sh
 readonly READY_TIMEOUT_S=120 STOP_TIMEOUT_S=15 WRK_THREADS=2 WRK_CONNECTIONS=32
-
-die() { echo "run.sh: $*" >&2; exit 1; }
-
-[[ -x "$bin" ]] || die "$bin is missing: build it first with 'cargo build --release -p kpimatch-server'"
-command -v python3 >/dev/null || die "python3 is required"
-command -v curl >/dev/null || die "curl is required"
-
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk…" >&2
-    sudo=""
-    [[ $EUID -eq 0 ]] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y wrk >/dev/null 2>&1 || { $sudo apt-get update >/dev/null && $sudo apt-get install -y wrk >/dev/null; }
-    command -v wrk >/dev/null || die "could not install wrk"
-fi
-
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/kpimatch-load.XXXXXX")"
-server_pid=""
-base=""
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+require_tools
 
-stop_server() {
-    [[ -n "$server_pid" ]] || return 0
-    if kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        local deadline=$((SECONDS + STOP_TIMEOUT_S))
-        while kill -0 "$server_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-}
 cleanup() {
     stop_server
     rm -rf "$tmp"
@@ -80,36 +54,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# start_server NAME [serve flags…]: starts the service on a free local port with its own data
-# directory, without the per-key rate limit (this measures the engine, not the limiter), and
-# waits (bounded) until /readyz answers.
-start_server() {
-    local name="$1"
-    shift
-    local port
-    port="$(free_port)"
-    base="http://127.0.0.1:$port"
-    RUST_LOG="${KPIMATCH_LOAD_RUST_LOG:-warn}" "$bin" --bundle "$bundle" serve \
-        --data-dir "$tmp/$name-data" --bind "127.0.0.1:$port" --rate-limit-per-second 0 "$@" >"$tmp/$name.log" 2>&1 &
-    server_pid=$!
-    local deadline=$((SECONDS + READY_TIMEOUT_S))
-    until curl -fsS --max-time 2 "$base/readyz" >/dev/null 2>&1; do
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            tail -20 "$tmp/$name.log" >&2
-            die "the server ($name) exited before it was ready"
-        fi
-        ((SECONDS < deadline)) || die "the server ($name) was not ready after ${READY_TIMEOUT_S} s"
-        sleep 0.2
-    done
-}
-
 # The bundled city ids, for the Lua scripts.
-cities="$(python3 -c 'import json, sys; print(",".join(json.loads(l)["id"] for l in open(sys.argv[1]) if l.strip()))' \
-    "$bundle/cities.jsonl")"
+cities="$(bundled_cities)"
 export KPIMATCH_LOAD_CITIES="$cities"
 export KPIMATCH_LOAD_CITY="${cities%%,*}"
 
@@ -137,12 +83,12 @@ run_scenarios() {
     done
 }
 
-start_server bundled
+start_server bundled --rate-limit-per-second 0
 run_scenarios bundled
 stop_server
 
 if ((synthetic > 0)); then
-    start_server synthetic --no-seed
+    start_server synthetic --no-seed --rate-limit-per-second 0
     echo "== loading $synthetic synthetic solutions (seed 42)…" >&2
     python3 "$here/synth.py" --base-url "$base" --bundle "$bundle" --count "$synthetic" --seed 42
     run_scenarios synthetic
