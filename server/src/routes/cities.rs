@@ -5,7 +5,7 @@ use std::sync::Arc;
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use kpimatch_engine::Changes;
 
-use super::{check_id, paging, write};
+use super::{check_id, delete_record, paging, write};
 use crate::api::{parse_json, parse_query, read_body, CityBody, CityView, GapsView, Page, PageParams};
 use crate::api::{BenchmarkParams, BenchmarkView, PeersParams, PeersView};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -100,30 +100,17 @@ pub async fn get_city(state: web::Data<AppState>, id: web::Path<String>) -> ApiR
 )]
 #[delete("/v1/cities/{id}")]
 pub async fn delete_city(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let shown = id.clone();
-    let deleted = write(&state, move |s| {
-        let _w = s.writer();
-        let Some(seq) = s.store.delete_city(&id)? else {
-            return Ok(false);
-        };
-        replica::apply_written(
-            s,
-            seq,
-            seq,
-            Changes {
-                deleted_cities: vec![id],
-                ..Changes::default()
-            },
-        )?;
-        Ok(true)
-    })
-    .await?;
-    if deleted {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::not_found("city", &shown))
-    }
+    delete_record(
+        &state,
+        "city",
+        id.into_inner(),
+        |store, id| store.delete_city(id),
+        |id| Changes {
+            deleted_cities: vec![id],
+            ..Changes::default()
+        },
+    )
+    .await
 }
 
 /// List cities.

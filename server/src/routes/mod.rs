@@ -13,10 +13,13 @@ pub mod solutions;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
+use kpimatch_engine::Changes;
 
 use crate::error::{ApiError, ApiResult, Code};
+use crate::replica;
 use crate::state::AppState;
+use crate::storage::{Store, StoreError};
 
 /// Runs CPU-heavy work (ranking) on the blocking pool behind a bounded number of permits;
 /// when none frees up within the configured wait, answers 503 with `Retry-After`.
@@ -46,6 +49,37 @@ where
     T: Send + 'static,
 {
     blocking(state, f).await
+}
+
+/// Deletes one stored record (`delete` returns the change-log sequence of the deletion, `None`
+/// when there was nothing to delete) and applies it to this replica before answering, so the
+/// caller's next read no longer sees it: 204, or 404 naming `entity`.
+pub async fn delete_record<D, C>(
+    state: &web::Data<AppState>,
+    entity: &'static str,
+    id: String,
+    delete: D,
+    changes: C,
+) -> ApiResult<HttpResponse>
+where
+    D: FnOnce(&dyn Store, &str) -> Result<Option<u64>, StoreError> + Send + 'static,
+    C: FnOnce(String) -> Changes + Send + 'static,
+{
+    let shown = id.clone();
+    let deleted = write(state, move |s| {
+        let _w = s.writer();
+        let Some(seq) = delete(s.store.as_ref(), &id)? else {
+            return Ok(false);
+        };
+        replica::apply_written(s, seq, seq, changes(id))?;
+        Ok(true)
+    })
+    .await?;
+    if deleted {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found(entity, &shown))
+    }
 }
 
 /// Runs a closure on actix's blocking pool inside the request's tracing span.

@@ -4,7 +4,7 @@ use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use kpimatch_engine::solution::Solution;
 use kpimatch_engine::Changes;
 
-use super::{check_id, paging, write};
+use super::{check_id, delete_record, paging, write};
 use crate::api::{
     parse_bulk, parse_json, parse_query, read_body, BulkParse, BulkResponse, Page, PageParams, SolutionBody,
     SolutionView,
@@ -111,29 +111,17 @@ pub async fn get_solution(state: web::Data<AppState>, id: web::Path<String>) -> 
 )]
 #[delete("/v1/solutions/{id}")]
 pub async fn delete_solution(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let shown = id.clone();
-    let deleted = write(&state, move |s| {
-        let _w = s.writer();
-        let Some(seq) = s.store.delete_solution(&id)? else {
-            return Ok(None);
-        };
-        replica::apply_written(
-            s,
-            seq,
-            seq,
-            Changes {
-                deleted_solutions: vec![id],
-                ..Changes::default()
-            },
-        )?;
-        Ok(Some(()))
-    })
-    .await?;
-    match deleted {
-        Some(()) => Ok(HttpResponse::NoContent().finish()),
-        None => Err(ApiError::not_found("solution", &shown)),
-    }
+    delete_record(
+        &state,
+        "solution",
+        id.into_inner(),
+        |store, id| store.delete_solution(id),
+        |id| Changes {
+            deleted_solutions: vec![id],
+            ..Changes::default()
+        },
+    )
+    .await
 }
 
 /// List solutions.
