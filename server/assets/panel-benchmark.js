@@ -1,10 +1,29 @@
 // Benchmark panel: runs the bundled judged topics through ranking profiles
 // (POST /v1/evaluations) and shows the mean of each measure, each profile against the first
-// (paired randomisation test) and the harness's per-topic chart.
+// (paired randomisation test) and the harness's per-topic chart. The profiles offered are the
+// server's (GET /v1/profiles).
 
 import { h, fill, num } from './dom.js';
 
-const PROFILES = ['text-only', 'kpi-only', 'default'];
+// Shown until GET /v1/profiles answers (and if it fails): the ablations every server has.
+const FALLBACK = [{ name: 'text-only' }, { name: 'kpi-only' }, { name: 'default', is_default: true }];
+// The ablations come first, so a run compares the default profile against them.
+const ORDER = ['text-only', 'kpi-only', 'no-evidence'];
+const CHECKED = new Set(['text-only', 'kpi-only']);
+
+function rank(p) {
+  const i = ORDER.indexOf(p.name);
+  return i >= 0 ? i : ORDER.length + (p.is_default ? 0 : 1);
+}
+
+function profileChecks(items) {
+  return [...items]
+    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))
+    .map((p) => h('label', { class: 'check', for: `bench-p-${p.name}`, title: p.description || null },
+      h('input', { type: 'checkbox', id: `bench-p-${p.name}`, name: 'profile', value: p.name, checked: CHECKED.has(p.name) || !!p.is_default }),
+      ` ${p.name}`,
+      p.is_default ? h('span', { class: 'tag' }, 'default') : null));
+}
 const MEASURES = [
   ['ndcg_cut_10', 'nDCG@10', true],
   ['ndcg_cut_5', 'nDCG@5', true],
@@ -22,17 +41,18 @@ export const panel = {
   title: 'Benchmark: ranking quality on judged topics',
   mount(host, ctx) {
     const extra = h('input', { id: 'bench-extra', type: 'text', autocomplete: 'off', 'aria-describedby': 'bench-extra-help', placeholder: 'e.g. my-profile' });
+    const checks = h('div', { class: 'checks', id: 'bench-profiles', dataset: { state: 'loading' } }, profileChecks(FALLBACK));
+    const extraField = h('div', { class: 'field' },
+      h('label', { for: 'bench-extra' }, 'Other profiles ', h('span', { class: 'optional' }, '(optional, comma-separated)')),
+      extra);
     const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'bench-run' }, 'Run the benchmark');
     const out = h('div', { class: 'bench-out', id: 'bench-out', 'aria-live': 'polite', dataset: { state: 'empty' } },
       h('p', { class: 'muted' }, 'Choose profiles and measures, then run. The bundled judged topics are ranked by each profile and scored with trec_eval’s measures.'));
     const form = h('form', { class: 'bench-form', id: 'bench-form', novalidate: true, 'aria-label': 'Benchmark settings' },
       h('fieldset', {},
         h('legend', {}, 'Ranking profiles'),
-        h('div', { class: 'checks' }, PROFILES.map((p) => h('label', { class: 'check', for: `bench-p-${p}` },
-          h('input', { type: 'checkbox', id: `bench-p-${p}`, name: 'profile', value: p, checked: true }), ` ${p}`))),
-        h('div', { class: 'field' },
-          h('label', { for: 'bench-extra' }, 'Other profiles ', h('span', { class: 'optional' }, '(optional, comma-separated)')),
-          extra),
+        checks,
+        extraField,
         h('p', { class: 'help', id: 'bench-extra-help' }, 'At most five in all. The first is the baseline the others are compared with.')),
       h('fieldset', {},
         h('legend', {}, 'Topics'),
@@ -46,11 +66,21 @@ export const panel = {
       h('div', { class: 'row' }, submit));
     host.append(form, out);
 
+    // Every profile the server offers; the free-text field is only needed while they are unknown.
+    ctx.api.get('/v1/profiles').then((list) => {
+      fill(checks, profileChecks(list.items));
+      checks.dataset.state = 'loaded';
+      extraField.hidden = true;
+    }).catch((err) => {
+      checks.dataset.state = 'error';
+      ctx.fail(err, 'benchmark', 'The ranking profiles could not be listed; the built-in ones are offered');
+    });
+
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const profiles = [
         ...[...form.querySelectorAll('input[name="profile"]:checked')].map((i) => i.value),
-        ...extra.value.split(',').map((p) => p.trim()).filter(Boolean),
+        ...(extraField.hidden ? [] : extra.value.split(',').map((p) => p.trim()).filter(Boolean)),
       ];
       const metrics = [...form.querySelectorAll('input[name="metric"]:checked')].map((i) => i.value);
       const split = form.querySelector('input[name="split"]:checked').value;

@@ -470,3 +470,52 @@ async fn search_takes_a_city_and_validates_its_parameters() {
     assert_problem(unknown_param, 400, "invalid_query", Some("colour")).await;
     assert_problem(unknown_city, 404, "not_found", None).await;
 }
+
+#[tokio::test]
+async fn lists_every_ranking_profile_and_each_one_ranks() {
+    // Arrange
+    let app = shared_app();
+    let bundled: Value =
+        serde_json::from_str(include_str!("../../index-data/profiles/default.json")).expect("the bundled profile");
+
+    // Act
+    let body = json_ok(app.get("/v1/profiles").await).await;
+
+    // Assert: the bundled default with its weights, and its three ablations.
+    assert_eq!(body["default"], "default");
+    let items = body["items"].as_array().expect("an items array");
+    let by_name: HashMap<&str, &Value> = items.iter().map(|p| (p["name"].as_str().unwrap(), p)).collect();
+    assert_eq!(by_name.len(), items.len(), "names are unique");
+    for name in ["default", "text-only", "kpi-only", "no-evidence"] {
+        assert!(by_name.contains_key(name), "{name} is listed: {body}");
+    }
+    let default = by_name["default"];
+    assert_eq!(default["is_default"], true);
+    for weight in [
+        "text_weight",
+        "kpi_weight",
+        "evidence_weight",
+        "gap_weight",
+        "needs_weight",
+    ] {
+        assert_eq!(default[weight], bundled[weight], "{weight}");
+    }
+    assert_eq!(default["description"], bundled["description"]);
+    let text_only = by_name["text-only"];
+    assert_eq!(
+        (text_only["kpi_weight"].as_f64(), text_only["evidence_weight"].as_f64()),
+        (Some(0.0), Some(0.0))
+    );
+    assert_eq!(by_name["kpi-only"]["text_weight"].as_f64(), Some(0.0));
+    assert_eq!(by_name["no-evidence"]["evidence_weight"].as_f64(), Some(0.0));
+    assert_eq!(items.iter().filter(|p| p["is_default"] == true).count(), 1);
+
+    // Every listed profile is one a match request may name.
+    for name in by_name.keys() {
+        let answer = app
+            .match_ok(&json!({"city_id": "qasr-alwan", "needs": "leaking pipes", "profile": name, "limit": 3}))
+            .await;
+        assert_eq!(answer["profile"], *name);
+        assert!(!results(&answer).is_empty(), "{name} ranks something");
+    }
+}

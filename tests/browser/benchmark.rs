@@ -10,8 +10,37 @@ async fn the_benchmark_shows_the_evaluation_metrics_and_per_topic_chart() {
     // Arrange
     let b = Browser::start(1280, 900).await;
     b.open("#/benchmark").await;
-    b.wait_for("document.getElementById('bench-form')", "the benchmark form")
+    b.wait_for(
+        "document.getElementById('bench-profiles').dataset.state === 'loaded'",
+        "the server's ranking profiles",
+    )
+    .await;
+
+    // The profiles offered are the server's, ablations first; text-only, kpi-only and the
+    // default are checked; the free-text field is gone once every profile is listed.
+    let listed = b.app.get_json("/v1/profiles").await;
+    let mut expected: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    expected.sort_unstable();
+    let offered = b
+        .js("return [...document.querySelectorAll('#bench-profiles input')].map(i => [i.value, i.checked])")
         .await;
+    let offered: Vec<(String, bool)> = serde_json::from_value(offered).unwrap();
+    let mut names: Vec<&str> = offered.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(&names[..2], ["text-only", "kpi-only"]);
+    names.sort_unstable();
+    assert_eq!(names, expected);
+    let checked: Vec<&str> = offered.iter().filter(|(_, c)| *c).map(|(n, _)| n.as_str()).collect();
+    assert_eq!(checked, ["text-only", "kpi-only", "default"]);
+    assert_eq!(
+        b.js("return document.getElementById('bench-extra').offsetParent === null")
+            .await,
+        json!(true)
+    );
 
     // Act: two profiles on the held-out topics.
     b.click("label[for='bench-p-kpi-only']").await;

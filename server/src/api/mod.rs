@@ -8,6 +8,7 @@ mod evaluations;
 mod feedback;
 mod matching;
 mod peers;
+mod profiles;
 mod solutions;
 
 pub use body::{blamed_field, parse_json, parse_json_value, parse_query, path_error, read_body};
@@ -17,6 +18,7 @@ pub use evaluations::{ComparisonView, EvaluationBody, EvaluationReport, ProfileR
 pub use feedback::{FeedbackAck, FeedbackBody};
 pub use matching::{FiltersBody, MatchBody, MatchResponseBody, SearchParams};
 pub use peers::{AdoptionView, BenchmarkParams, BenchmarkView, PeersParams, PeersView};
+pub use profiles::{ProfileView, ProfilesView};
 pub use solutions::{
     parse_bulk, BulkItemResult, BulkParse, BulkResponse, KpiImpactBody, ProfileEntryView, SolutionBody, SolutionView,
     MAX_BULK_ITEMS,

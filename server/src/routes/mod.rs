@@ -9,6 +9,7 @@ pub mod keys;
 pub mod kpis;
 pub mod matching;
 pub mod page;
+pub mod profiles;
 pub mod solutions;
 
 use std::sync::Arc;
