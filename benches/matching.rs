@@ -55,21 +55,16 @@ const TOP: usize = 10;
 const DEFAULT_SIZES: &str = "1000,10000,100000,1000000";
 const DEFAULT_BUILD_SIZES: &str = "10000,100000";
 
-/// Needs texts of the match benches, paired in order with the bundle's cities (cycled).
-const NEEDS: [&str; 12] = [
-    "reduce the drinking water we lose from leaking pipes",
-    "cut traffic congestion and make buses more reliable",
-    "lower the energy used to heat public buildings",
-    "bring broadband internet to households and schools",
-    "early flood warnings and drainage that does not overflow",
-    "cleaner air: get homes off coal and cut emissions",
-    "collect solid waste in fast growing informal settlements",
-    "faster ambulances and digital patient records",
-    "jobs and skills for unemployed young people",
-    "more solar power and less diesel for electricity",
-    "affordable housing and safer streets at night",
-    "online services so residents stop queuing at the town hall",
-];
+/// Needs texts of the match benches, paired in order with the bundle's cities (cycled): the
+/// first 12 lines of `benches/needs.txt`, which the HTTP load test (`load/cold_match.lua`) also
+/// rotates through.
+fn needs_texts() -> Vec<&'static str> {
+    include_str!("needs.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(12)
+        .collect()
+}
 
 fn bundle() -> Bundle {
     Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).expect("the bundled index-data loads")
@@ -163,7 +158,7 @@ impl MatchFixture {
             engine.stats().solutions,
             started.elapsed().as_secs_f64()
         );
-        let queries = NEEDS
+        let queries = needs_texts()
             .iter()
             .zip(bundle.cities.iter().cycle())
             .map(|(needs, city)| {
