@@ -24,6 +24,7 @@ function profileChecks(items) {
       ` ${p.name}`,
       p.is_default ? h('span', { class: 'tag' }, 'default') : null));
 }
+
 const MEASURES = [
   ['ndcg_cut_10', 'nDCG@10', true],
   ['ndcg_cut_5', 'nDCG@5', true],
