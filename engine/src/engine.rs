@@ -274,6 +274,12 @@ impl Engine {
         self.table.iter().map(|(_, s)| s)
     }
 
+    /// How many solutions carry each category, region, maturity and cost band (what the
+    /// filters of a match can ask for).
+    pub fn facets(&self) -> crate::solution::Facets {
+        crate::solution::Facets::count(self.solutions().map(|s| s.solution.as_ref()))
+    }
+
     /// Validates and stores a city (insert or replace).
     ///
     /// Deployments are not checked against the stored solutions here: this is also how stored

@@ -10,8 +10,11 @@ import { meter, scoreBar, grossScore, legendItem } from './charts.js';
 
 const MATURITIES = ['concept', 'pilot', 'proven', 'scaled'];
 const COSTS = ['low', 'medium', 'high'];
-// The Smart City Wheel categories the bundled marketplace uses; any other category can be typed.
+// The Smart City Wheel categories, offered until GET /v1/facets lists the catalogue's own (any
+// other category can be typed).
 const CATEGORIES = ['Economy', 'Environment', 'Government', 'Living', 'Mobility', 'People'];
+// Serving `Global` matches every region filter, so it is not offered as a region to filter on.
+const GLOBAL = 'global';
 const EXAMPLES = ['What fixes our water KPIs?', 'Less traffic congestion downtown', 'Cleaner air near schools', 'Cheaper street lighting'];
 const SOURCE = {
   gap: 'weak KPI',
@@ -37,7 +40,8 @@ export const panel = {
       const id = `f-${name}-${v}`;
       return h('label', { class: 'check', for: id }, h('input', { type: 'checkbox', id, name, value: v }), ` ${v}`);
     });
-    const region = h('select', { id: 'f-region' }, h('option', { value: '' }, 'Any region'));
+    const region = h('select', { id: 'f-region', dataset: { state: 'loading' } }, h('option', { value: '' }, 'Any region'));
+    const categoryList = h('datalist', { id: 'category-list', dataset: { state: 'loading' } }, CATEGORIES.map((c) => h('option', { value: c })));
     const category = h('input', { id: 'f-category', type: 'text', list: 'category-list', autocomplete: 'off', placeholder: 'Any category' });
     const diversity = h('input', { id: 'diversity', type: 'range', min: 0, max: 1, step: 0.05, value: 0, 'aria-describedby': 'diversity-help' });
     const diversityOut = h('output', { for: 'diversity', id: 'diversity-value' }, '0');
@@ -67,7 +71,7 @@ export const panel = {
           h('fieldset', {}, h('legend', {}, 'Cost band'), h('div', { class: 'checks' }, checks('cost_band', COSTS))),
           h('div', { class: 'field' }, h('label', { for: 'f-region' }, 'Region served'), region),
           h('div', { class: 'field' }, h('label', { for: 'f-category' }, 'Category'), category,
-            h('datalist', { id: 'category-list' }, CATEGORIES.map((c) => h('option', { value: c })))),
+            categoryList),
           h('div', { class: 'field span-2' },
             h('label', { for: 'diversity' }, 'Diversity ', diversityOut),
             diversity,
@@ -212,10 +216,29 @@ export const panel = {
       asked = true;
       if (!ctx.param('city')) run();
     }
-    ctx.cities().then((cities) => {
-      const names = [...new Set(cities.map((c) => c.region).filter(Boolean))].sort();
-      region.append(...names.map((r) => h('option', { value: r }, r)));
-    }).catch(() => { /* the city panel reports it */ });
+    // The filter values the catalogue really has (GET /v1/facets), with counts; the cities'
+    // own regions are offered too (a region no solution names still keeps the global ones).
+    Promise.all([
+      ctx.api.get('/v1/facets'),
+      ctx.cities().catch(() => []), // the city panel reports its own failure
+    ]).then(([facets, cities]) => {
+      fill(categoryList, facets.categories.map((c) => h('option', { value: c.value, label: `${c.value} (${c.count})` })));
+      categoryList.dataset.state = 'loaded';
+      const counts = new Map(facets.regions.map((r) => [r.value.toLowerCase(), r]));
+      const names = new Map();
+      for (const r of facets.regions) names.set(r.value.toLowerCase(), r.value);
+      for (const c of cities) if (c.region && !names.has(c.region.toLowerCase())) names.set(c.region.toLowerCase(), c.region);
+      names.delete(GLOBAL);
+      const options = [...names.values()].sort((a, b) => a.localeCompare(b)).map((r) => {
+        const known = counts.get(r.toLowerCase());
+        return h('option', { value: r }, known ? `${r} (${known.count})` : r);
+      });
+      region.append(...options);
+      region.dataset.state = 'loaded';
+    }).catch((err) => {
+      region.dataset.state = 'error';
+      ctx.fail(err, 'ask', 'The filter values could not be listed');
+    });
   },
 };
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use kpimatch_engine::Engine;
 use moka::sync::Cache;
 
-use crate::api::{GapsView, MatchResponseBody};
+use crate::api::{FacetsView, GapsView, MatchResponseBody};
 use crate::metrics::Metrics;
 use crate::storage::Store;
 
@@ -59,6 +59,8 @@ pub struct Caches {
     pub matches: Cache<String, Arc<MatchResponseBody>>,
     /// Gap analyses, keyed by city id and version.
     pub gaps: Cache<(String, u64), Arc<GapsView>>,
+    /// Facet counts, keyed by catalogue version.
+    pub facets: Cache<u64, Arc<FacetsView>>,
 }
 
 impl Caches {
@@ -67,6 +69,7 @@ impl Caches {
         Caches {
             matches: Cache::new(entries),
             gaps: Cache::new(entries),
+            facets: Cache::new(4),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_ok, json_with, leak_solution, shared_app, spawn_app};
+use crate::helpers::{all_solutions, assert_problem, json_ok, json_with, leak_solution, shared_app, spawn_app};
 
 const SEEDED_SOLUTIONS: u64 = 310;
 
@@ -364,4 +364,79 @@ async fn deleting_an_unknown_solution_names_the_id() {
     // Assert
     let p = assert_problem(res, 404, "not_found", None).await;
     assert!(p["detail"].as_str().unwrap().contains("never-existed"), "{p}");
+}
+
+/// `(value, count)` pairs of one facet list.
+fn facet(body: &Value, field: &str) -> Vec<(String, u64)> {
+    body[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("{field} is a list: {body}"))
+        .iter()
+        .map(|c| (c["value"].as_str().unwrap().to_string(), c["count"].as_u64().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn facets_count_the_catalogue_and_follow_its_writes() {
+    // Arrange: the expected counts, from the solutions as the API lists them.
+    let app = spawn_app().await;
+    let listed = all_solutions(&app).await;
+    let count = |field: &str, value: &str| {
+        listed
+            .values()
+            .filter(|s| match &s[field] {
+                Value::Array(values) => values.iter().any(|v| v == value),
+                other => other == value,
+            })
+            .count() as u64
+    };
+
+    // Act
+    let before = json_ok(app.get("/v1/facets").await).await;
+
+    // Assert: every value with its count, most used first; maturity and cost in their order.
+    assert_eq!(before["solutions"], SEEDED_SOLUTIONS);
+    for field in ["categories", "regions"] {
+        let counts = facet(&before, field);
+        assert!(!counts.is_empty(), "{field}");
+        for (value, n) in &counts {
+            assert_eq!(*n, count(field, value), "{field} {value}");
+        }
+        assert!(
+            counts.windows(2).all(|w| w[0].1 >= w[1].1),
+            "{field} most used first: {counts:?}"
+        );
+    }
+    let maturity: Vec<String> = facet(&before, "maturity").into_iter().map(|(v, _)| v).collect();
+    let order = ["concept", "pilot", "proven", "scaled"];
+    assert!(maturity.iter().all(|m| order.contains(&m.as_str())), "{maturity:?}");
+    assert!(maturity
+        .windows(2)
+        .all(|w| order.iter().position(|o| *o == w[0]) < order.iter().position(|o| *o == w[1])));
+    for field in ["maturity", "cost_band"] {
+        for (value, n) in facet(&before, field) {
+            assert_eq!(n, count(field, &value), "{field} {value}");
+        }
+    }
+
+    // Act: two solutions in a new category, spelled differently; then one is deleted.
+    for (id, category) in [("facet-a", "Water Utilities"), ("facet-b", "water utilities ")] {
+        let body = json!({"title": "Leak finder", "categories": [category, "Water Utilities"]});
+        let res = app.put_solution(id, &body).await;
+        assert!(res.status().is_success(), "{id}: {}", res.text().await.unwrap());
+    }
+    let after_put = json_ok(app.get("/v1/facets").await).await;
+    app.delete_solution("facet-b").await;
+    let after_delete = json_ok(app.get("/v1/facets").await).await;
+
+    // Assert: counted once per solution, case-insensitively, as first spelled; the cache follows.
+    let water = |body: &Value| {
+        facet(body, "categories")
+            .into_iter()
+            .find(|(v, _)| v.to_lowercase() == "water utilities")
+    };
+    assert_eq!(after_put["solutions"], SEEDED_SOLUTIONS + 2);
+    assert_eq!(water(&after_put), Some(("Water Utilities".to_string(), 2)));
+    assert_eq!(water(&after_delete), Some(("Water Utilities".to_string(), 1)));
+    assert_eq!(water(&before), None);
 }

@@ -761,3 +761,95 @@ async fn at_phone_width_nothing_scrolls_sideways() {
     );
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_filters_offer_the_catalogues_own_values_with_counts() {
+    // Arrange
+    let b = Browser::start(1280, 900).await;
+    b.open("").await;
+    choose_city(&b, "qasr-alwan", "Qasr Alwan").await;
+    b.wait_for(
+        "document.getElementById('f-region').dataset.state === 'loaded' && document.getElementById('category-list').dataset.state === 'loaded'",
+        "the filter values",
+    )
+    .await;
+    let facets = b.app.get_json("/v1/facets").await;
+    let labelled = |field: &str| -> Vec<(String, String)> {
+        facets[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let value = c["value"].as_str().unwrap().to_string();
+                let label = format!("{value} ({})", c["count"]);
+                (value, label)
+            })
+            .collect()
+    };
+
+    // Assert: the categories as the API counts them, most used first; the regions with their
+    // counts, by name, without Global (a global solution passes every region filter).
+    let categories: Vec<(String, String)> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('#category-list option')].map(o => [o.value, o.label])")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(categories, labelled("categories"));
+    let regions: Vec<(String, String)> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('#f-region option')].filter(o => o.value).map(o => [o.value, o.textContent])")
+            .await,
+    )
+    .unwrap();
+    let mut expected = labelled("regions");
+    expected.retain(|(v, _)| v != "Global");
+    expected.sort();
+    assert_eq!(regions, expected);
+
+    // Act: ask, then filter by the least served region.
+    let seq = results_seq(&b).await;
+    b.type_into("#needs", &format!("{QUESTION}\n")).await;
+    wait_for_results_after(&b, seq).await;
+    let region = expected
+        .iter()
+        .min_by_key(|(v, _)| {
+            facets["regions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["value"] == v.as_str())
+                .unwrap()["count"]
+                .as_u64()
+        })
+        .unwrap()
+        .0
+        .clone();
+    let seq = results_seq(&b).await;
+    b.click("#filters > summary").await;
+    b.js_with(
+        "const s = document.getElementById('f-region'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        vec![json!(region)],
+    )
+    .await;
+    wait_for_results_after(&b, seq).await;
+
+    // Assert: the cards are the API's ranking under that region filter.
+    let filtered = b
+        .app
+        .post_json(
+            "/v1/match",
+            &json!({"city_id": "qasr-alwan", "needs": QUESTION, "filters": {"regions": [region]}, "limit": 10, "explain": true}),
+        )
+        .await;
+    assert_eq!(card_ids(&b).await, ids(&filtered));
+    assert!(!ids(&filtered).is_empty(), "{region} has solutions");
+    let sent: Value = serde_json::from_str(
+        b.js("return document.getElementById('last-request').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .trim_start_matches("POST /v1/match\n"),
+    )
+    .unwrap();
+    assert_eq!(sent["filters"]["regions"], json!([region]), "the page sent the filter");
+    b.close().await;
+}

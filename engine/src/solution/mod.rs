@@ -1,7 +1,9 @@
 //! Solutions as the marketplace describes them, and their KPI profiles.
 
+mod facets;
 mod profile;
 mod record;
 
+pub use facets::{FacetCount, Facets};
 pub use profile::{KpiProfile, ProfileEntry, Provenance};
 pub use record::{validate_id, CostBand, KpiImpact, Maturity, Solution, WHEEL_CATEGORIES};

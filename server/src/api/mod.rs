@@ -5,6 +5,7 @@ mod body;
 mod catalogue;
 mod cities;
 mod evaluations;
+mod facets;
 mod feedback;
 mod matching;
 mod peers;
@@ -15,6 +16,7 @@ pub use body::{blamed_field, parse_json, parse_json_value, parse_query, path_err
 pub use catalogue::KpiView;
 pub use cities::{CityBody, CityView, DeploymentBody, DeploymentStatusBody, GapsView, ObservationBody};
 pub use evaluations::{ComparisonView, EvaluationBody, EvaluationReport, ProfileResult, TopicBody};
+pub use facets::{FacetCountView, FacetsView};
 pub use feedback::{FeedbackAck, FeedbackBody};
 pub use matching::{FiltersBody, MatchBody, MatchResponseBody, SearchParams};
 pub use peers::{AdoptionView, BenchmarkParams, BenchmarkView, PeersParams, PeersView};

@@ -1,4 +1,6 @@
-//! `/v1/solutions`: create or replace, read, delete, list, bulk import.
+//! `/v1/solutions`: create or replace, read, delete, list, bulk import; `/v1/facets`.
+
+use std::sync::Arc;
 
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use kpimatch_engine::solution::Solution;
@@ -6,8 +8,8 @@ use kpimatch_engine::Changes;
 
 use super::{check_id, delete_record, paging, write};
 use crate::api::{
-    parse_bulk, parse_json, parse_query, read_body, BulkParse, BulkResponse, Page, PageParams, SolutionBody,
-    SolutionView,
+    parse_bulk, parse_json, parse_query, read_body, BulkParse, BulkResponse, FacetsView, Page, PageParams,
+    SolutionBody, SolutionView,
 };
 use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::replica;
@@ -232,11 +234,36 @@ pub async fn bulk_solutions(
     }))
 }
 
+/// Filter values with counts.
+///
+/// How many solutions carry each category, region served, maturity and cost band: the values
+/// `filters` of a match (and `category` of the solution list) can ask for, most used first for
+/// the free-text fields. Counted over the whole catalogue; cached until it changes.
+#[utoipa::path(
+    tag = "solutions",
+    responses((status = 200, description = "Counts per value", body = FacetsView))
+)]
+#[get("/v1/facets")]
+pub async fn facets(state: web::Data<AppState>) -> HttpResponse {
+    // The version is read before counting: a write landing in between is then counted under an
+    // older version, never an older count under a newer one.
+    let version = state.versions.catalogue();
+    if let Some(hit) = state.caches.facets.get(&version) {
+        state.metrics.record_cache("facets", true);
+        return HttpResponse::Ok().json(hit.as_ref());
+    }
+    state.metrics.record_cache("facets", false);
+    let view = Arc::new(FacetsView::from(&state.engine().facets()));
+    state.caches.facets.insert(version, Arc::clone(&view));
+    HttpResponse::Ok().json(view.as_ref())
+}
+
 /// Registers the routes.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(bulk_solutions)
         .service(list_solutions)
         .service(put_solution)
         .service(get_solution)
-        .service(delete_solution);
+        .service(delete_solution)
+        .service(facets);
 }
