@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use serde_json::{json, Value};
 
 use crate::harness::Browser;
-use crate::planner::{card_ids, choose_city, ids, results_seq, strings, wait_for_results_after};
+use crate::planner::{card_ids, choose_city, ids, last_request, results_seq, strings, wait_for_results_after};
 
 /// The peers and the peer group the page asks for.
 const PEERS: &str = "limit=5";
@@ -399,14 +399,7 @@ async fn the_match_explanation_lists_what_similar_cities_adopted() {
 
     // Assert
     assert_eq!(card_ids(&b).await, ids(&answer));
-    let shown: Value = serde_json::from_str(
-        b.js("return document.getElementById('last-request').textContent")
-            .await
-            .as_str()
-            .unwrap()
-            .trim_start_matches("POST /v1/match\n"),
-    )
-    .unwrap();
+    let shown = last_request(&b).await;
     assert_eq!(shown, request, "the page asked what the test asked");
     let mut checked = 0;
     for (i, r) in answer["results"].as_array().unwrap().iter().enumerate() {

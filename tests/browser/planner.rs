@@ -44,6 +44,13 @@ pub(crate) async fn wait_for_results_after(b: &Browser, seq: u64) {
     .await;
 }
 
+/// The match request the page shows it sent last (its "last request" box).
+pub(crate) async fn last_request(b: &Browser) -> Value {
+    let text = b.js("return document.getElementById('last-request').textContent").await;
+    serde_json::from_str(text.as_str().unwrap().trim_start_matches("POST /v1/match\n"))
+        .expect("the last request is JSON")
+}
+
 pub(crate) async fn results_seq(b: &Browser) -> u64 {
     b.js("return Number(document.getElementById('results').dataset.seq)")
         .await
@@ -261,14 +268,7 @@ async fn asking_shows_the_api_ranking_explains_it_and_filters_it() {
 
     // Assert: the cards are the API's results, in its order, with its titles and scores.
     assert_eq!(card_ids(&b).await, ids(&expected));
-    let shown: Value = serde_json::from_str(
-        b.js("return document.getElementById('last-request').textContent")
-            .await
-            .as_str()
-            .unwrap()
-            .trim_start_matches("POST /v1/match\n"),
-    )
-    .unwrap();
+    let shown = last_request(&b).await;
     assert_eq!(shown, expected_request, "the page sent the request it shows");
     let first = &expected["results"][0];
     let card = b
@@ -842,14 +842,7 @@ async fn the_filters_offer_the_catalogues_own_values_with_counts() {
         .await;
     assert_eq!(card_ids(&b).await, ids(&filtered));
     assert!(!ids(&filtered).is_empty(), "{region} has solutions");
-    let sent: Value = serde_json::from_str(
-        b.js("return document.getElementById('last-request').textContent")
-            .await
-            .as_str()
-            .unwrap()
-            .trim_start_matches("POST /v1/match\n"),
-    )
-    .unwrap();
+    let sent = last_request(&b).await;
     assert_eq!(sent["filters"]["regions"], json!([region]), "the page sent the filter");
     b.close().await;
 }
