@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::solution::{CostBand, KpiProfile, Maturity, Solution};
+use crate::solution::{filter_key, CostBand, KpiProfile, Maturity, Solution};
 
 /// A solution as the engine holds it: the record, its KPI profile, and the attributes the
 /// filters read, interned for constant-time checks.
@@ -140,14 +140,14 @@ impl SolutionTable {
 
     /// The interned id of a lower-cased region or category name, if any solution used it.
     pub(crate) fn interned(&self, name: &str) -> Option<u32> {
-        self.interned.get(&name.trim().to_lowercase()).copied()
+        self.interned.get(&filter_key(name)).copied()
     }
 
     fn intern_all(&mut self, names: &[String]) -> Box<[u32]> {
         let mut ids: Vec<u32> = names
             .iter()
             .map(|n| {
-                let key = n.trim().to_lowercase();
+                let key = filter_key(n);
                 let next = self.interned.len() as u32;
                 *self.interned.entry(key).or_insert(next)
             })

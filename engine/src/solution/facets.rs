@@ -5,6 +5,11 @@ use std::collections::HashMap;
 
 use super::{CostBand, Maturity, Solution};
 
+/// How categories and regions compare, in filters and in these counts: trimmed and lower-cased.
+pub fn filter_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// One value of a field and how many solutions carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacetCount {
@@ -47,7 +52,7 @@ impl Tally {
                 continue;
             }
             let next = self.counts.len();
-            let i = *self.by_key.entry(trimmed.to_lowercase()).or_insert(next);
+            let i = *self.by_key.entry(filter_key(trimmed)).or_insert(next);
             if i == next {
                 self.counts.push(FacetCount {
                     value: trimmed.to_string(),

@@ -4,6 +4,6 @@ mod facets;
 mod profile;
 mod record;
 
-pub use facets::{FacetCount, Facets};
+pub use facets::{filter_key, FacetCount, Facets};
 pub use profile::{KpiProfile, ProfileEntry, Provenance};
 pub use record::{validate_id, CostBand, KpiImpact, Maturity, Solution, WHEEL_CATEGORIES};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use kpimatch_engine::solution::Solution;
+use kpimatch_engine::solution::{filter_key, Solution};
 use kpimatch_engine::Changes;
 
 use super::{check_id, delete_record, paging, write};
@@ -152,7 +152,7 @@ pub async fn list_solutions(state: web::Data<AppState>, req: HttpRequest) -> Api
         ),
         None => None,
     };
-    let category = q.category.as_deref().map(|c| c.trim().to_lowercase());
+    let category = q.category.as_deref().map(filter_key);
     let matching: Vec<_> = engine
         .solutions()
         .filter(|s| {
