@@ -224,15 +224,13 @@ export const panel = {
     ]).then(([facets, cities]) => {
       fill(categoryList, facets.categories.map((c) => h('option', { value: c.value, label: `${c.value} (${c.count})` })));
       categoryList.dataset.state = 'loaded';
-      const counts = new Map(facets.regions.map((r) => [r.value.toLowerCase(), r]));
-      const names = new Map();
-      for (const r of facets.regions) names.set(r.value.toLowerCase(), r.value);
-      for (const c of cities) if (c.region && !names.has(c.region.toLowerCase())) names.set(c.region.toLowerCase(), c.region);
-      names.delete(GLOBAL);
-      const options = [...names.values()].sort((a, b) => a.localeCompare(b)).map((r) => {
-        const known = counts.get(r.toLowerCase());
-        return h('option', { value: r }, known ? `${r} (${known.count})` : r);
-      });
+      const regions = new Map(facets.regions.map((r) => [r.value.toLowerCase(), r]));
+      for (const c of cities) {
+        if (c.region && !regions.has(c.region.toLowerCase())) regions.set(c.region.toLowerCase(), { value: c.region });
+      }
+      regions.delete(GLOBAL);
+      const options = [...regions.values()].sort((a, b) => a.value.localeCompare(b.value)).map((r) =>
+        h('option', { value: r.value }, r.count === undefined ? r.value : `${r.value} (${r.count})`));
       region.append(...options);
       region.dataset.state = 'loaded';
     }).catch((err) => {
