@@ -17,7 +17,9 @@ use crate::solution::{KpiProfile, Solution};
 use crate::vocab::{self, KpiMapper, Vocabulary};
 use crate::{Error, Result};
 
+mod leads;
 mod persistence;
+mod portfolio;
 
 pub use persistence::{rankings_agree, Changes, IndexOpened, RestoreStats};
 
@@ -44,7 +46,7 @@ pub struct Engine {
     vocabulary: Arc<Vocabulary>,
     mapper: KpiMapper,
     profiles: ProfileSet,
-    table: SolutionTable,
+    pub(crate) table: SolutionTable,
     lists: KpiLists,
     text: TextIndex,
     cities: BTreeMap<String, Arc<City>>,
@@ -52,6 +54,8 @@ pub struct Engine {
     city_gaps: BTreeMap<String, Arc<GapAnalysis>>,
     /// The cities that record deployments (the sources of adoption evidence).
     adopters: Adopters,
+    /// Every stored city's KPI weights for the default profile (for leads).
+    lead_basis: leads::LeadBasis,
     /// The English analyzer, built once and cloned per use (its stop-word set and stemmer are shared).
     analyzer: TextAnalyzer,
     /// The source of truth the derived data comes from, and the last change applied from it
@@ -105,6 +109,7 @@ impl Engine {
             cities: BTreeMap::new(),
             city_gaps: BTreeMap::new(),
             adopters: Adopters::default(),
+            lead_basis: leads::LeadBasis::default(),
             analyzer: english(),
             origin: None,
             applied: 0,
@@ -288,10 +293,11 @@ impl Engine {
     /// them first with [`Engine::check_city`].
     pub fn upsert_city(&mut self, city: City) -> Result<()> {
         city.validate(&self.catalogue)?;
-        let gaps = GapAnalysis::compute(&city, &self.catalogue);
+        let gaps = Arc::new(GapAnalysis::compute(&city, &self.catalogue));
+        self.update_lead_basis(&city.id, Some((&city, &gaps)))?;
         self.adopters
             .update(self.cities.get(&city.id).map(|c| c.as_ref()), Some(&city));
-        self.city_gaps.insert(city.id.clone(), Arc::new(gaps));
+        self.city_gaps.insert(city.id.clone(), gaps);
         self.cities.insert(city.id.clone(), Arc::new(city));
         Ok(())
     }
@@ -299,6 +305,7 @@ impl Engine {
     /// Deletes a city; `false` when it did not exist.
     pub fn delete_city(&mut self, id: &str) -> bool {
         self.city_gaps.remove(id);
+        self.lead_basis.q.remove(id);
         let old = self.cities.remove(id);
         self.adopters.update(old.as_deref(), None);
         old.is_some()
@@ -320,6 +327,16 @@ impl Engine {
             entity: "city",
             id: city_id.chars().take(80).collect(),
         })
+    }
+
+    /// A stored city's standing per Sustainable Development Goal (see [`crate::city::SdgStanding`]).
+    pub fn sdgs(&self, city_id: &str) -> Result<crate::city::SdgStanding> {
+        let gaps = self.gaps(city_id)?;
+        Ok(crate::city::SdgStanding::compute(
+            &gaps,
+            &self.catalogue,
+            &self.vocabulary,
+        ))
     }
 
     /// Turns a request into the plan the ranker executes (for inspection and explanations).
@@ -451,6 +468,7 @@ impl Engine {
                 format!("{} is outside 0..1", req.diversity),
             ));
         }
+        crate::ranking::check_explain_ids(&req.explain_ids)?;
         let profile = self.profiles.get(req.profile.as_deref())?;
         let filters = req.filters.compile(&self.catalogue, &self.table)?;
         let plan = self.plan(req)?;
@@ -474,7 +492,7 @@ impl Engine {
         };
         let top = ranker.top(pool)?;
         let ranked = ranker.diversify(top, req.diversity, need);
-        let results = ranked
+        let results: Vec<MatchResult> = ranked
             .into_iter()
             .enumerate()
             .skip(req.offset)
@@ -485,18 +503,28 @@ impl Engine {
                     solution_id: s.solution.id.clone(),
                     title: s.solution.title.clone(),
                     provider: s.solution.provider.clone(),
+                    provider_type: s.solution.provider_type,
                     summary: s.solution.summary.clone(),
                     score: scored.score - penalty,
                     explanation: req.explain.then(|| ranker.explain(s, &scored, penalty)),
                 })
             })
             .collect();
+        let page = crate::ranking::Page {
+            offset: req.offset,
+            limit: req.limit,
+            diversity: req.diversity,
+            results: &results,
+        };
+        let not_returned = ranker.why_not(&req.explain_ids, &req.filters, &filters, &page)?;
         Ok(MatchResponse {
             results,
             gaps_used: plan.kpi_weights.clone(),
             needs_text: plan.needs_text.clone(),
             query_terms: plan.user_terms.clone(),
+            sdgs: plan.sdgs.clone(),
             profile: profile.name.clone(),
+            not_returned,
         })
     }
 

@@ -35,3 +35,5 @@ pub const MAX_FILTER_ITEMS: usize = 100;
 pub const MAX_LIMIT: usize = 100;
 /// Largest offset of a match request.
 pub const MAX_OFFSET: usize = 10_000;
+/// Most solutions one match request may ask "why not?" about (`explain_ids`).
+pub const MAX_EXPLAIN_IDS: usize = 20;

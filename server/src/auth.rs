@@ -65,7 +65,7 @@ pub fn required_scope(method: &Method, path: &str) -> Option<Scope> {
         return Some(Scope::Admin);
     }
     let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        || (*method == Method::POST && matches!(path, "/v1/match" | "/v1/evaluations"));
+        || (*method == Method::POST && matches!(path, "/v1/match" | "/v1/evaluations" | "/v1/portfolio"));
     Some(if reads { Scope::Read } else { Scope::Admin })
 }
 

@@ -38,7 +38,8 @@ use crate::storage::{self, Entity, Store};
         (name = "catalogue", description = "The 91 U4SSC KPIs"),
         (name = "solutions", description = "Marketplace solutions"),
         (name = "cities", description = "Cities, their observations and gap analysis"),
-        (name = "matching", description = "Ranked matches with explanations"),
+        (name = "matching", description = "Ranked matches with explanations, and portfolios"),
+        (name = "leads", description = "The provider's side: the cities a solution should approach"),
         (name = "evaluation", description = "Ranking quality on judged topics, and feedback from use"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "keys", description = "API keys (admin scope)"),
@@ -51,7 +52,9 @@ pub fn configure_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfi
     routes::kpis::configure(cfg);
     routes::solutions::configure(cfg);
     routes::cities::configure(cfg);
+    routes::leads::configure(cfg);
     routes::matching::configure(cfg);
+    routes::portfolio::configure(cfg);
     routes::profiles::configure(cfg);
     routes::evaluations::configure(cfg);
     routes::feedback::configure(cfg);

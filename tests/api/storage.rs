@@ -119,6 +119,62 @@ fn a_schema_newer_than_the_binary_is_refused() {
     ));
 }
 
+/// Solutions written before `provider_type` existed are companies after the migration that
+/// added it, on both backends: the stored record says so (not only the reader's default), and
+/// a record that already states a type keeps it.
+#[test]
+fn solutions_written_before_provider_types_become_companies() {
+    use kpimatch_engine::solution::ProviderType;
+    let old = r#"{"id":"old","title":"Written by an older kpimatch"}"#;
+    let typed = r#"{"id":"typed","title":"A city's own tool","provider_type":"city"}"#;
+
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let c = rusqlite_connection(dir.path());
+    c.pragma_update(None, "user_version", 4).unwrap();
+    for (id, body) in [("old", old), ("typed", typed)] {
+        c.execute("INSERT INTO solutions (id, body) VALUES (?1, ?2)", [id, body])
+            .unwrap();
+    }
+    drop(c);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    let c = rusqlite_connection(dir.path());
+    let raw: String = c
+        .query_row("SELECT body FROM solutions WHERE id = 'old'", [], |r| r.get(0))
+        .unwrap();
+    assert!(raw.contains(r#""provider_type":"company""#), "sqlite: {raw}");
+    let types = |s: &dyn Store| -> Vec<(String, ProviderType)> {
+        s.snapshot(None)
+            .unwrap()
+            .solutions
+            .into_iter()
+            .map(|x| (x.id.clone(), x.provider_type))
+            .collect()
+    };
+    let want = vec![
+        ("old".to_string(), ProviderType::Company),
+        ("typed".to_string(), ProviderType::City),
+    ];
+    assert_eq!(types(&s), want, "sqlite");
+
+    let db = TestDatabase::create();
+    drop(PostgresStore::connect(&db.url, 1).unwrap());
+    db.execute("UPDATE kpimatch_schema SET version = 2");
+    for (id, body) in [("old", old), ("typed", typed)] {
+        db.execute(&format!(
+            "INSERT INTO solutions (id, body) VALUES ('{id}', '{body}'::jsonb)"
+        ));
+    }
+    let s = PostgresStore::connect(&db.url, 1).unwrap();
+    assert_eq!(types(&s), want, "postgres");
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let raw: String = client
+        .query_one("SELECT body::text FROM solutions WHERE id = 'old'", &[])
+        .unwrap()
+        .get(0);
+    assert!(raw.contains(r#""provider_type": "company""#), "postgres: {raw}");
+}
+
 fn rusqlite_connection(dir: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join(SqliteStore::FILE)).unwrap()
 }

@@ -27,6 +27,8 @@ fn the_v1_fixture_still_loads() {
             cities: 2,
             topics: 2,
             judgments: 5,
+            lead_topics: 0,
+            lead_judgments: 0,
             profiles: 1,
         }
     );

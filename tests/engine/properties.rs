@@ -20,7 +20,7 @@ use kpimatch_engine::city::{City, GapAnalysis, Observation};
 use kpimatch_engine::kpi::{Direction, KpiId};
 use kpimatch_engine::limits::MAX_LIMIT;
 use kpimatch_engine::ranking::{CityInput, Filters, MatchResult};
-use kpimatch_engine::solution::{CostBand, Maturity};
+use kpimatch_engine::solution::{CostBand, Maturity, ProviderType};
 use kpimatch_engine::{Engine, MatchRequest, MatchResponse};
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence, Index};
@@ -219,11 +219,13 @@ fn filters() -> impl Strategy<Value = Filters> {
         sometimes(subsequence(CATEGORIES.map(String::from).to_vec(), 1..=3)),
         sometimes(prop::collection::vec(code_variant(), 1..=4)),
         sometimes(prop::collection::vec(select(ids), 1..=12)),
+        sometimes(subsequence(ProviderType::ALL.to_vec(), 1..=3)),
     )
         .prop_map(
-            |(maturity, cost_band, regions, categories, kpis, exclude_ids)| Filters {
+            |(maturity, cost_band, regions, categories, kpis, exclude_ids, provider_type)| Filters {
                 maturity,
                 cost_band,
+                provider_type,
                 regions,
                 categories,
                 kpis,
@@ -246,18 +248,21 @@ fn request_with(diversity: impl Strategy<Value = f32>) -> impl Strategy<Value = 
         0usize..=20,
         diversity,
         select(PROFILES.to_vec()),
+        sometimes(subsequence((1u8..=17).collect::<Vec<_>>(), 1..=3)),
     )
         .prop_map(
-            |(city, needs, focus, filters, limit, offset, diversity, profile)| MatchRequest {
+            |(city, needs, focus, filters, limit, offset, diversity, profile, sdgs)| MatchRequest {
                 city,
                 needs,
                 focus,
+                sdgs,
                 filters,
                 limit,
                 offset,
                 diversity,
                 explain: true,
                 profile: Some(profile.to_string()),
+                explain_ids: Vec::new(),
             },
         )
 }
@@ -311,6 +316,14 @@ fn check_filters(engine: &Engine, f: &Filters, resp: &MatchResponse) -> Result<(
                 "'{id}' has maturity {:?}; the filter accepts {:?}",
                 s.maturity,
                 f.maturity
+            );
+        }
+        if !f.provider_type.is_empty() {
+            prop_assert!(
+                f.provider_type.contains(&s.provider_type),
+                "'{id}' is offered by a {:?}; the filter accepts {:?}",
+                s.provider_type,
+                f.provider_type
             );
         }
         if !f.cost_band.is_empty() {

@@ -1,10 +1,10 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
 use super::manifest::{Counts, Manifest, MANIFEST_FILE};
-use super::topic::Topic;
+use super::topic::{LeadTopic, Topic};
 use crate::city::City;
 use crate::kpi::{Catalogue, Kpi};
 use crate::ranking::RankingProfile;
@@ -12,12 +12,12 @@ use crate::solution::Solution;
 use crate::vocab::{Vocabulary, VocabularyFile};
 use crate::{DataProblem, Error, Result};
 
-/// One judgment line of `topics/qrels.txt`.
+/// One judgment line of `topics/qrels.txt` (or `topics/leads-qrels.txt`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgment {
     /// Topic id.
     pub topic: String,
-    /// Solution id.
+    /// Solution id (a city id for lead topics).
     pub doc: String,
     /// Grade (0, 1, 2).
     pub grade: i32,
@@ -44,8 +44,67 @@ pub struct Bundle {
     pub topics: Vec<Topic>,
     /// Judgments.
     pub judgments: Vec<Judgment>,
+    /// Judged lead topics (solution → cities).
+    pub lead_topics: Vec<LeadTopic>,
+    /// Their judgments (docs are city ids).
+    pub lead_judgments: Vec<Judgment>,
     /// Ranking profiles (`profiles/*.json`).
     pub profiles: Vec<RankingProfile>,
+}
+
+/// Reads a TREC qrels file (`topic iter doc grade`, grades 0–2), reporting unknown topics, docs
+/// `unknown_doc` names, repeated pairs and malformed lines with their line numbers. A missing
+/// file has no judgments.
+fn read_qrels(
+    path: &Path,
+    p: &mut Problems,
+    known_topic: impl Fn(&str) -> bool,
+    unknown_doc: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<Judgment>> {
+    let mut judgments = Vec::new();
+    if !path.exists() {
+        return Ok(judgments);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut seen = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.len() != 4 {
+            p.add(
+                path,
+                Some(n),
+                format!("expected 'topic iter doc grade', found {} fields", parts.len()),
+            );
+            continue;
+        }
+        let Ok(grade) = parts[3].parse::<i32>() else {
+            p.add(path, Some(n), format!("grade '{}' is not an integer", parts[3]));
+            continue;
+        };
+        if !(0..=2).contains(&grade) {
+            p.add(path, Some(n), format!("grade {grade} is outside 0–2"));
+        }
+        if !known_topic(parts[0]) {
+            p.add(path, Some(n), format!("unknown topic '{}'", parts[0]));
+        }
+        if let Some(message) = unknown_doc(parts[2]) {
+            p.add(path, Some(n), message);
+        }
+        if let Some(first) = seen.insert((parts[0].to_string(), parts[2].to_string()), n) {
+            p.add(
+                path,
+                Some(n),
+                format!("'{} {}' is judged twice (first on line {first})", parts[0], parts[2]),
+            );
+        }
+        judgments.push(Judgment {
+            topic: parts[0].into(),
+            doc: parts[2].into(),
+            grade,
+        });
+    }
+    Ok(judgments)
 }
 
 /// Collects problems while loading.
@@ -293,48 +352,47 @@ impl Bundle {
             }
         }
         let qrels_path = root.join("topics/qrels.txt");
-        let mut judgments = Vec::new();
-        if qrels_path.exists() {
-            let text = std::fs::read_to_string(&qrels_path).map_err(|e| Error::io(&qrels_path, e))?;
-            let mut seen = HashMap::new();
-            for (i, line) in text.lines().enumerate() {
-                let n = i + 1;
-                let parts: Vec<&str> = line.split_whitespace().collect();
-                if parts.len() != 4 {
+        let judgments = read_qrels(
+            &qrels_path,
+            &mut p,
+            |t| topic_line.contains_key(t),
+            |d| (!solution_at.contains_key(d)).then(|| format!("unknown solution '{d}'")),
+        )?;
+
+        // Lead topics: a solution, judged cities.
+        let leads_path = root.join("topics/leads.jsonl");
+        let mut lead_topics = Vec::new();
+        let mut lead_line: HashMap<String, usize> = HashMap::new();
+        if leads_path.exists() {
+            for (line, t) in read_jsonl::<LeadTopic>(&leads_path, &mut p) {
+                if !solution_at.contains_key(&t.solution_id) {
                     p.add(
-                        &qrels_path,
-                        Some(n),
-                        format!("expected 'topic iter doc grade', found {} fields", parts.len()),
+                        &leads_path,
+                        Some(line),
+                        format!("lead topic '{}': unknown solution '{}'", t.id, t.solution_id),
+                    );
+                }
+                if let Some(first) = lead_line
+                    .insert(t.id.clone(), line)
+                    .or_else(|| topic_line.get(&t.id).copied())
+                {
+                    p.add(
+                        &leads_path,
+                        Some(line),
+                        format!("duplicate topic id '{}' (also on line {first})", t.id),
                     );
                     continue;
                 }
-                let Ok(grade) = parts[3].parse::<i32>() else {
-                    p.add(&qrels_path, Some(n), format!("grade '{}' is not an integer", parts[3]));
-                    continue;
-                };
-                if !(0..=2).contains(&grade) {
-                    p.add(&qrels_path, Some(n), format!("grade {grade} is outside 0–2"));
-                }
-                if !topic_line.contains_key(parts[0]) {
-                    p.add(&qrels_path, Some(n), format!("unknown topic '{}'", parts[0]));
-                }
-                if !solution_at.contains_key(parts[2]) {
-                    p.add(&qrels_path, Some(n), format!("unknown solution '{}'", parts[2]));
-                }
-                if let Some(first) = seen.insert((parts[0].to_string(), parts[2].to_string()), n) {
-                    p.add(
-                        &qrels_path,
-                        Some(n),
-                        format!("'{} {}' is judged twice (first on line {first})", parts[0], parts[2]),
-                    );
-                }
-                judgments.push(Judgment {
-                    topic: parts[0].into(),
-                    doc: parts[2].into(),
-                    grade,
-                });
+                lead_topics.push(t);
             }
         }
+        let city_ids: HashSet<&str> = cities.iter().map(|c| c.id.as_str()).collect();
+        let lead_judgments = read_qrels(
+            &root.join("topics/leads-qrels.txt"),
+            &mut p,
+            |t| lead_line.contains_key(t),
+            |d| (!city_ids.contains(d)).then(|| format!("unknown city '{d}'")),
+        )?;
 
         // Profiles.
         let mut profiles = Vec::new();
@@ -363,6 +421,8 @@ impl Bundle {
             cities: cities.len(),
             topics: topics.len(),
             judgments: judgments.len(),
+            lead_topics: lead_topics.len(),
+            lead_judgments: lead_judgments.len(),
             profiles: profiles.len(),
         };
         if let Some(m) = &manifest {
@@ -407,6 +467,8 @@ impl Bundle {
             cities,
             topics,
             judgments,
+            lead_topics,
+            lead_judgments,
             profiles,
         })
     }
@@ -434,9 +496,17 @@ impl Bundle {
         } else {
             Vec::new()
         };
-        let judgments = std::fs::read_to_string(root.join("topics/qrels.txt"))
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
+        let lines = |name: &str| {
+            std::fs::read_to_string(root.join(name))
+                .map(|t| t.lines().count())
+                .unwrap_or(0)
+        };
+        let judgments = lines("topics/qrels.txt");
+        let lead_topics: Vec<(usize, LeadTopic)> = if root.join("topics/leads.jsonl").exists() {
+            read_jsonl(&root.join("topics/leads.jsonl"), &mut p)
+        } else {
+            Vec::new()
+        };
         let profiles = std::fs::read_dir(root.join("profiles"))
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
@@ -457,6 +527,8 @@ impl Bundle {
             cities: cities.len(),
             topics: topics.len(),
             judgments,
+            lead_topics: lead_topics.len(),
+            lead_judgments: lines("topics/leads-qrels.txt"),
             profiles,
         })
     }
@@ -481,5 +553,6 @@ fn empty_vocab_file() -> VocabularyFile {
         synonyms: Vec::new(),
         stop_words: Vec::new(),
         inference: None,
+        goals: Vec::new(),
     }
 }

@@ -25,6 +25,12 @@ pub struct Counts {
     pub topics: usize,
     /// Judgment lines.
     pub judgments: usize,
+    /// Judged lead topics (solution → cities); absent in older manifests.
+    #[serde(default)]
+    pub lead_topics: usize,
+    /// Their judgment lines.
+    #[serde(default)]
+    pub lead_judgments: usize,
     /// Ranking profiles.
     pub profiles: usize,
 }
@@ -51,6 +57,8 @@ impl Manifest {
             "cities.jsonl",
             "topics/topics.jsonl",
             "topics/qrels.txt",
+            "topics/leads.jsonl",
+            "topics/leads-qrels.txt",
         ] {
             if root.join(name).is_file() {
                 out.push(name.to_string());

@@ -59,3 +59,32 @@ impl Topic {
         }
     }
 }
+
+/// A judged lead topic: a solution whose provider asks which cities to approach; its
+/// judgments grade cities (`topics/leads.jsonl`, `topics/leads-qrels.txt`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadTopic {
+    /// Topic id, as in the lead qrels.
+    pub id: String,
+    /// The solution.
+    pub solution_id: String,
+    /// Train or held out.
+    #[serde(default = "default_split")]
+    pub split: Split,
+    /// What the provider offers, in a few words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl LeadTopic {
+    /// The leads request this topic stands for, with a given depth and profile.
+    pub fn request(&self, limit: usize, profile: Option<&str>) -> crate::leads::LeadRequest {
+        crate::leads::LeadRequest {
+            limit,
+            explain: false,
+            profile: profile.map(str::to_string),
+            ..crate::leads::LeadRequest::for_solution(&self.solution_id)
+        }
+    }
+}

@@ -43,6 +43,11 @@ pub struct Kpi {
     /// Linked SDG targets or indicators (`"6.4.1"`).
     #[serde(default)]
     pub sdgs: Vec<String>,
+    /// The Sustainable Development Goals (1–17) the KPI serves: kpimatch's goal-level mapping
+    /// by subject, always including the goals of the indicators in `sdgs` (the catalogue adds
+    /// those itself). A KPI may serve several goals.
+    #[serde(default)]
+    pub goals: Vec<u8>,
     /// Default target in [`Kpi::unit`]; a city may override it.
     pub target: f64,
     /// Where the default target comes from.
@@ -60,11 +65,39 @@ pub struct Catalogue {
     categories: Vec<String>,
     subdimensions: Vec<String>,
     dimensions: Vec<String>,
+    /// KPIs per goal (index 0 unused), in catalogue order.
+    by_goal: Vec<Vec<KpiId>>,
+}
+
+/// The number of Sustainable Development Goals.
+pub const SDG_GOALS: u8 = 17;
+
+/// The goal (1–17) of an SDG target or indicator such as `"6.4.1"` or `"SDG 11.2"`.
+pub fn goal_of_indicator(indicator: &str) -> Option<u8> {
+    let t = indicator.trim();
+    let t = t.strip_prefix("SDG").unwrap_or(t).trim_start();
+    let g: u8 = t.split('.').next()?.trim().parse().ok()?;
+    (1..=SDG_GOALS).contains(&g).then_some(g)
 }
 
 impl Catalogue {
     /// Builds a catalogue, checking that codes are unique and targets usable.
-    pub fn new(kpis: Vec<Kpi>) -> Result<Catalogue> {
+    pub fn new(mut kpis: Vec<Kpi>) -> Result<Catalogue> {
+        let mut by_goal = vec![Vec::new(); usize::from(SDG_GOALS) + 1];
+        for (id, kpi) in kpis.iter_mut().enumerate() {
+            if let Some(&g) = kpi.goals.iter().find(|g| !(1..=SDG_GOALS).contains(*g)) {
+                return Err(Error::invalid(
+                    "goals",
+                    format!("KPI '{}' names goal {g}; the SDGs are numbered 1 to 17", kpi.code),
+                ));
+            }
+            kpi.goals.extend(kpi.sdgs.iter().filter_map(|s| goal_of_indicator(s)));
+            kpi.goals.sort_unstable();
+            kpi.goals.dedup();
+            for &g in &kpi.goals {
+                by_goal[usize::from(g)].push(id);
+            }
+        }
         let mut by_code = HashMap::with_capacity(kpis.len());
         let mut categories: Vec<String> = Vec::new();
         let mut subdimensions: Vec<String> = Vec::new();
@@ -101,7 +134,13 @@ impl Catalogue {
             categories,
             subdimensions,
             dimensions,
+            by_goal,
         })
+    }
+
+    /// The KPIs that serve a goal (1–17), in catalogue order; empty for other numbers.
+    pub fn kpis_of_goal(&self, goal: u8) -> &[KpiId] {
+        self.by_goal.get(usize::from(goal)).map_or(&[], |v| v.as_slice())
     }
 
     /// Number of KPIs (the length of every KPI vector).
@@ -186,6 +225,7 @@ pub(crate) mod tests {
             direction: dir,
             description: format!("{name} description"),
             sdgs: vec![],
+            goals: vec![],
             target,
             target_source: "test".into(),
             scoring_note: None,

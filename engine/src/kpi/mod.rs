@@ -4,7 +4,7 @@ mod catalogue;
 mod code;
 mod scoring;
 
-pub use catalogue::{Catalogue, Direction, Kpi, KpiId};
+pub use catalogue::{goal_of_indicator, Catalogue, Direction, Kpi, KpiId, SDG_GOALS};
 pub use code::KpiCode;
 pub use scoring::{achievement, Band, RollUp};
 

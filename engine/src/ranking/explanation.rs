@@ -37,6 +37,8 @@ pub struct KpiContribution {
     pub needs: f32,
     /// Why the KPI weighs in this request.
     pub source: WeightSource,
+    /// The goals of the request's SDG focus this KPI served (empty without SDG focus).
+    pub sdgs: Vec<u8>,
     /// The solution's impact on the KPI.
     pub impact: f32,
     /// Declared by the provider or inferred from the text.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::index::{SolutionTable, StoredSolution};
 use crate::kpi::{Catalogue, KpiId};
 use crate::limits;
-use crate::solution::{CostBand, Maturity};
+use crate::solution::{CostBand, Maturity, ProviderType};
 use crate::{Error, Result};
 
 /// Hard filters: within a list any value matches (OR), across lists all must match (AND).
@@ -19,6 +19,9 @@ pub struct Filters {
     /// Accepted cost bands.
     #[serde(default)]
     pub cost_band: Vec<CostBand>,
+    /// Accepted provider types.
+    #[serde(default)]
+    pub provider_type: Vec<ProviderType>,
     /// Accepted regions (a solution serving `Global` matches every region).
     #[serde(default)]
     pub regions: Vec<String>,
@@ -38,6 +41,7 @@ pub struct Filters {
 pub(crate) struct CompiledFilters {
     maturity: Vec<Maturity>,
     cost_band: Vec<CostBand>,
+    provider_type: Vec<ProviderType>,
     /// `None`: no region filter. `Some(ids)`: accepted interned ids (may be empty: nothing matches
     /// except `global`).
     regions: Option<Vec<u32>>,
@@ -53,6 +57,7 @@ impl Filters {
     pub fn is_empty(&self) -> bool {
         self.maturity.is_empty()
             && self.cost_band.is_empty()
+            && self.provider_type.is_empty()
             && self.regions.is_empty()
             && self.categories.is_empty()
             && self.kpis.is_empty()
@@ -63,6 +68,7 @@ impl Filters {
         let lists = [
             ("filters.maturity", self.maturity.len()),
             ("filters.cost_band", self.cost_band.len()),
+            ("filters.provider_type", self.provider_type.len()),
             ("filters.regions", self.regions.len()),
             ("filters.categories", self.categories.len()),
             ("filters.kpis", self.kpis.len()),
@@ -111,6 +117,7 @@ impl Filters {
         Ok(CompiledFilters {
             maturity: self.maturity.clone(),
             cost_band: self.cost_band.clone(),
+            provider_type: self.provider_type.clone(),
             regions: intern(&self.regions),
             global: table.interned(crate::index::table_global()),
             categories: intern(&self.categories),
@@ -118,6 +125,86 @@ impl Filters {
             exclude,
             active: !self.is_empty(),
         })
+    }
+}
+
+/// The filter that keeps a solution out of a ranking: the request's field and the solution's
+/// own value for it, in words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilterMiss {
+    /// The request field (`filters.maturity`, `filters.regions`, …).
+    pub field: String,
+    /// What the solution has for it (`pilot`, `Europe, Asia`, `none stated`).
+    pub value: String,
+    /// What the filter accepts (`proven, scaled`).
+    pub accepted: String,
+}
+
+fn listed(values: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+    let v: Vec<String> = values.into_iter().map(|s| s.as_ref().to_string()).collect();
+    if v.is_empty() {
+        "none stated".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+impl Filters {
+    /// The first filter that rejects a solution, in field order; `None` when it passes them all.
+    /// Agrees with the compiled filters' `accepts` (tested).
+    pub(crate) fn rejection(&self, s: &StoredSolution, compiled: &CompiledFilters, ord: u32) -> Option<FilterMiss> {
+        if compiled.accepts(ord, s) {
+            return None;
+        }
+        let sol = &s.solution;
+        let miss = |field: &str, value: String, accepted: String| FilterMiss {
+            field: format!("filters.{field}"),
+            value,
+            accepted,
+        };
+        if compiled.exclude.contains(&ord) {
+            return Some(miss("exclude_ids", sol.id.clone(), "every solution not listed".into()));
+        }
+        if !SolutionTable::maturity_in(s, &self.maturity) {
+            return Some(miss(
+                "maturity",
+                listed(sol.maturity.map(|m| m.as_str())),
+                listed(self.maturity.iter().map(|m| m.as_str())),
+            ));
+        }
+        if !SolutionTable::cost_in(s, &self.cost_band) {
+            return Some(miss(
+                "cost_band",
+                listed(sol.cost_band.map(|c| c.as_str())),
+                listed(self.cost_band.iter().map(|c| c.as_str())),
+            ));
+        }
+        if !(self.provider_type.is_empty() || self.provider_type.contains(&sol.provider_type)) {
+            return Some(miss(
+                "provider_type",
+                sol.provider_type.as_str().into(),
+                listed(self.provider_type.iter().map(|p| p.as_str())),
+            ));
+        }
+        if let Some(accepted) = &compiled.regions {
+            if !s
+                .regions
+                .iter()
+                .any(|r| accepted.contains(r) || Some(*r) == compiled.global)
+            {
+                return Some(miss("regions", listed(&sol.regions), listed(&self.regions)));
+            }
+        }
+        if let Some(accepted) = &compiled.categories {
+            if !s.categories.iter().any(|c| accepted.contains(c)) {
+                return Some(miss("categories", listed(&sol.categories), listed(&self.categories)));
+            }
+        }
+        Some(miss(
+            "kpis",
+            "none of those KPIs in its profile".into(),
+            listed(&self.kpis),
+        ))
     }
 }
 
@@ -130,6 +217,7 @@ impl CompiledFilters {
         if self.exclude.contains(&ord)
             || !SolutionTable::maturity_in(s, &self.maturity)
             || !SolutionTable::cost_in(s, &self.cost_band)
+            || !(self.provider_type.is_empty() || self.provider_type.contains(&s.solution.provider_type))
         {
             return false;
         }

@@ -9,10 +9,13 @@ mod ranker;
 pub(crate) use ranker::combine;
 pub(crate) use ranker::Ranker;
 mod request;
+mod why_not;
+pub(crate) use why_not::{check_ids as check_explain_ids, Page};
 
 pub use explanation::{Explanation, KpiContribution, TextMatch};
-pub use filter::Filters;
+pub use filter::{FilterMiss, Filters};
 pub use plan::{KpiWeight, QueryPlan, WeightSource};
 pub use profile::{ProfileSet, RankingProfile};
 pub use ranker::{MatchResponse, MatchResult};
 pub use request::{CityInput, MatchRequest};
+pub use why_not::{NotReturned, NotReturnedReason};

@@ -31,6 +31,9 @@ pub enum WeightSource {
     GapAndNeeds,
     /// An explicit focus in the request.
     Focus,
+    /// A Sustainable Development Goal the request focuses on (`sdgs`, or named in the needs
+    /// text), weighted by the city's gap.
+    Sdg,
 }
 
 /// The weight a request gives one KPI.
@@ -51,6 +54,8 @@ pub struct KpiWeight {
     pub needs: f32,
     /// Why it weighs.
     pub source: WeightSource,
+    /// The goals of the request's SDG focus this KPI serves (empty without SDG focus).
+    pub sdgs: Vec<u8>,
 }
 
 /// A request turned into what the ranker executes: a text query and a KPI weight vector.
@@ -71,6 +76,9 @@ pub struct QueryPlan {
     /// Adoption evidence per solution from the city's peers (empty without a city, without
     /// deployments, or with `evidence_weight = 0`).
     pub evidence: Evidence,
+    /// The Sustainable Development Goals the request focuses on (`sdgs` and those named in
+    /// the needs text), in goal order.
+    pub sdgs: Vec<u8>,
 }
 
 impl QueryPlan {
@@ -103,6 +111,7 @@ impl QueryPlan {
         }
         let mut analyzer = ctx.analyzer.clone();
         let mut user_terms = analyse(&mut analyzer, &needs_text);
+        let sdgs = sdg_focus(&req.sdgs, vocabulary, &needs_text, &mut user_terms)?;
         user_terms.retain(|t| !vocabulary.is_stop_word(t));
         user_terms.truncate(limits::MAX_QUERY_TERMS);
         let expanded = vocabulary.expand(&user_terms);
@@ -164,7 +173,16 @@ impl QueryPlan {
                 focus[id] = true;
             }
         }
+        // SDG focus: the KPIs serving the goals, weighted by the city's gap (fully without a city).
+        let mut goal_of: Vec<Vec<u8>> = vec![Vec::new(); catalogue.len()];
+        for &g in &sdgs {
+            for &k in catalogue.kpis_of_goal(g) {
+                goal_of[k].push(g);
+            }
+        }
         let mut gap: Vec<Option<f32>> = vec![None; catalogue.len()];
+        // The city's gap on every KPI it reports (SDG focus weighs by it, beyond the top k).
+        let mut full_gap: Vec<Option<f32>> = vec![None; catalogue.len()];
         if let Some(g) = &gaps {
             let take = if profile.gap_top_k == 0 {
                 usize::MAX
@@ -173,6 +191,7 @@ impl QueryPlan {
             };
             for (rank, k) in g.kpis.iter().enumerate() {
                 gap[k.kpi] = Some(if rank < take { k.gap as f32 } else { 0.0 });
+                full_gap[k.kpi] = Some(k.gap as f32);
             }
         }
         let mut q = vec![0f32; catalogue.len()];
@@ -184,7 +203,18 @@ impl QueryPlan {
                 (None, Some(_)) => profile.missing_gap,
                 (None, None) => 0.0,
             };
-            let m = if focus[id] { 1.0f32.max(needs[id]) } else { needs[id] };
+            let by_sdg = if goal_of[id].is_empty() {
+                0.0
+            } else if gaps.is_some() {
+                full_gap[id].unwrap_or(profile.missing_gap)
+            } else {
+                1.0
+            };
+            let m = if focus[id] {
+                1.0f32.max(needs[id])
+            } else {
+                needs[id].max(by_sdg)
+            };
             let w = c
                 * (profile.gap_weight * g.powf(profile.gap_exponent)
                     + profile.needs_weight * m
@@ -193,6 +223,8 @@ impl QueryPlan {
                 q[id] = w;
                 let source = if focus[id] {
                     WeightSource::Focus
+                } else if by_sdg > 0.0 && by_sdg >= needs[id] {
+                    WeightSource::Sdg
                 } else if g > 0.0 && m > 0.0 {
                     WeightSource::GapAndNeeds
                 } else if m > 0.0 {
@@ -208,6 +240,7 @@ impl QueryPlan {
                     gap: gap[id],
                     needs: needs[id],
                     source,
+                    sdgs: goal_of[id].clone(),
                 });
             }
         }
@@ -228,8 +261,40 @@ impl QueryPlan {
             q,
             gaps,
             evidence: Evidence::none(),
+            sdgs,
         })
     }
+}
+
+/// The goals a request focuses on: its `sdgs` (validated: at most 17, each 1–17) and those its
+/// needs text names. When the text names goals, the words that did (`sdg`, `goal`, the
+/// numbers) are taken out of its terms: they say which KPIs count, not what a solution says.
+fn sdg_focus(asked: &[u8], vocabulary: &Vocabulary, needs_text: &str, terms: &mut Vec<String>) -> Result<Vec<u8>> {
+    if asked.len() > usize::from(crate::kpi::SDG_GOALS) {
+        return Err(Error::invalid(
+            "sdgs",
+            format!("has {} items; there are 17 goals", asked.len()),
+        ));
+    }
+    if let Some(i) = asked.iter().position(|g| !(1..=crate::kpi::SDG_GOALS).contains(g)) {
+        return Err(Error::invalid(
+            format!("sdgs[{i}]"),
+            format!("goal {} does not exist; the SDGs are numbered 1 to 17", asked[i]),
+        ));
+    }
+    let named = vocabulary.goals_in(needs_text, terms);
+    if !named.is_empty() {
+        const MARKERS: [&str; 8] = ["sdg", "goal", "od", "odd", "objectif", "objetivo", "obiettivo", "ziel"];
+        terms.retain(|t| {
+            let number = t.parse::<u8>().is_ok_and(|n| (1..=crate::kpi::SDG_GOALS).contains(&n));
+            let sdg_n = t.strip_prefix("sdg").is_some_and(|n| n.parse::<u8>().is_ok());
+            !(number || sdg_n || MARKERS.contains(&t.as_str()))
+        });
+    }
+    let mut goals: Vec<u8> = asked.iter().copied().chain(named).collect();
+    goals.sort_unstable();
+    goals.dedup();
+    Ok(goals)
 }
 
 /// Resolves the city of a request.
@@ -349,5 +414,75 @@ mod tests {
         assert_eq!(invalid_field(ENGINE.plan(&req)), "kpis[3]");
         req.focus = vec!["Water and Sanitation".into(); limits::MAX_FILTER_ITEMS + 1];
         assert_eq!(invalid_field(ENGINE.plan(&req)), "kpis");
+    }
+
+    #[test]
+    fn needs_text_names_goals_by_number_or_name() {
+        let v = ENGINE.vocabulary();
+        let goals = |t: &str| {
+            let terms = crate::index::analyse(&mut crate::index::english(), t);
+            v.goals_in(t, &terms)
+        };
+        assert_eq!(goals("What moves SDG 6?"), [6]);
+        assert_eq!(goals("our goals 6 and 11, and SDG13"), [6, 11, 13]);
+        assert_eq!(goals("the clean water goal"), [6]);
+        assert_eq!(goals("Que faire pour l'ODD 6 ?"), [6]);
+        assert_eq!(goals("ODS 11 y 13"), [11, 13]);
+        assert!(goals("clean water for 6 districts").is_empty(), "no goal word, no goal");
+        assert!(goals("SDG 18 and goal 0").is_empty(), "there are 17 goals");
+    }
+
+    /// SDG focus weighs the KPIs serving the goal by the city's gap (fully without a city),
+    /// says which goal each served, and takes the words that named the goal out of the text.
+    #[test]
+    fn sdg_focus_weighs_the_goals_kpis_by_gap() {
+        let e = &*ENGINE;
+        let water: Vec<usize> = e.catalogue().kpis_of_goal(6).to_vec();
+        assert!(water.len() >= 10);
+        let mut req = MatchRequest::for_text("");
+        req.sdgs = vec![6];
+        let plan = e.plan(&req).unwrap();
+        for &k in &water {
+            assert!(plan.q[k] > 0.0);
+        }
+        assert!(plan
+            .kpi_weights
+            .iter()
+            .all(|w| w.source == crate::ranking::WeightSource::Sdg && w.sdgs == [6]));
+
+        let by_text = e.plan(&MatchRequest::for_text("what fixes SDG 6?")).unwrap();
+        assert_eq!(by_text.sdgs, [6]);
+        assert!(
+            by_text.user_terms.iter().all(|t| t != "sdg" && t != "6"),
+            "{:?}",
+            by_text.user_terms
+        );
+
+        let city = e.cities().find(|c| c.id == "qasr-alwan").unwrap();
+        let gaps = e.gaps(&city.id).unwrap();
+        let mut req = MatchRequest::for_city(&city.id).with_needs("");
+        let base = e.plan(&req).unwrap();
+        req.sdgs = vec![6];
+        let focused = e.plan(&req).unwrap();
+        for &k in &water {
+            match gaps.get(k) {
+                Some(g) if g.gap == 0.0 => assert_eq!(focused.q[k], base.q[k], "a met KPI gains nothing"),
+                Some(_) => assert!(focused.q[k] > base.q[k]),
+                None => {}
+            }
+        }
+        let top = e.match_solutions(&req).unwrap();
+        let first = &top.results[0].explanation.as_ref().unwrap().kpis[0];
+        assert_eq!(first.sdgs, [6], "{first:?}");
+        assert_eq!(top.sdgs, [6]);
+    }
+
+    #[test]
+    fn sdgs_are_validated() {
+        let mut req = MatchRequest::for_text("water");
+        req.sdgs = vec![6, 18];
+        assert_eq!(invalid_field(ENGINE.plan(&req)), "sdgs[1]");
+        req.sdgs = vec![1; 18];
+        assert_eq!(invalid_field(ENGINE.plan(&req)), "sdgs");
     }
 }

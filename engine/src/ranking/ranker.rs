@@ -24,6 +24,8 @@ pub struct MatchResult {
     pub title: String,
     /// Provider.
     pub provider: String,
+    /// What kind of provider.
+    pub provider_type: crate::solution::ProviderType,
     /// Summary.
     pub summary: String,
     /// Score (text + KPI + evidence − diversity penalty).
@@ -43,8 +45,12 @@ pub struct MatchResponse {
     pub needs_text: String,
     /// The analysed query terms.
     pub query_terms: Vec<String>,
+    /// The Sustainable Development Goals the request focused on (asked or named in the text).
+    pub sdgs: Vec<u8>,
     /// The profile used.
     pub profile: String,
+    /// For each solution of `explain_ids` not on the page, why not.
+    pub not_returned: Vec<super::NotReturned>,
 }
 
 /// The KPI scores of one request: dense by ordinal, with the ordinals that have one.
@@ -86,7 +92,7 @@ pub(crate) struct Ranker<'a> {
 }
 
 /// Orders candidates best first: score descending, then solution id ascending.
-fn better(table: &SolutionTable, a: &Scored, b: &Scored) -> Ordering {
+pub(crate) fn better(table: &SolutionTable, a: &Scored, b: &Scored) -> Ordering {
     b.score
         .total_cmp(&a.score)
         .then_with(|| id_of(table, a.ord).cmp(id_of(table, b.ord)))
@@ -277,28 +283,7 @@ impl Ranker<'_> {
             }
             let mut scored: Vec<Scored> = cands
                 .into_iter()
-                .filter_map(|(ord, (t, r))| {
-                    let s = self.table.get(ord)?;
-                    let text = if text_on {
-                        self.profile.text_weight * t.unwrap_or(0.0) / tmax
-                    } else {
-                        0.0
-                    };
-                    let kpi_raw = if kpi_on {
-                        r.unwrap_or_else(|| self.kpi_raw(&s.profile))
-                    } else {
-                        0.0
-                    };
-                    let evidence = self.plan.evidence.score(ord);
-                    let score = combine(text, self.kpi_part(kpi_raw), evidence);
-                    (score > 0.0).then_some(Scored {
-                        ord,
-                        text,
-                        kpi_raw,
-                        evidence: evidence.unwrap_or(0.0),
-                        score,
-                    })
-                })
+                .filter_map(|(ord, (t, r))| self.score_candidate(ord, t, tmax, r))
                 .collect();
             scored.sort_by(|a, b| better(self.table, a, b));
             // An unseen solution is below both cuts: its text is at most the text list's last
@@ -329,6 +314,73 @@ impl Ranker<'_> {
                 kpi_stale = true;
             }
         }
+    }
+
+    /// One candidate's combined score from its BM25 (`None`: no query term), the request's
+    /// best BM25 and its KPI score when already known; `None` when it scores nothing.
+    fn score_candidate(&self, ord: u32, bm25: Option<f32>, tmax: f32, kpi_raw: Option<f32>) -> Option<Scored> {
+        let s = self.table.get(ord)?;
+        let text = if self.text_active() {
+            self.profile.text_weight * bm25.unwrap_or(0.0) / tmax
+        } else {
+            0.0
+        };
+        let kpi_raw = if self.kpi_active() {
+            kpi_raw.unwrap_or_else(|| self.kpi_raw(&s.profile))
+        } else {
+            0.0
+        };
+        let evidence = self.plan.evidence.score(ord);
+        let score = combine(text, self.kpi_part(kpi_raw), evidence);
+        (score > 0.0).then_some(Scored {
+            ord,
+            text,
+            kpi_raw,
+            evidence: evidence.unwrap_or(0.0),
+            score,
+        })
+    }
+
+    /// One solution's exact score for the request (text normalised by the request's best BM25
+    /// over every solution; no filters); `None` when it scores nothing.
+    pub(crate) fn score_one(&self, ord: u32) -> Result<Option<Scored>> {
+        let (bm25, tmax) = if self.text_active() {
+            let best = self.text.top(&self.plan.text, 1, None)?;
+            let tmax = best.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
+            (self.text.score_ords(&self.plan.text, &[ord])?.first().copied(), tmax)
+        } else {
+            (None, 1.0)
+        };
+        Ok(self.score_candidate(ord, bm25, tmax, None))
+    }
+
+    /// Every solution that passes the filters and scores above zero, scored as [`Ranker::top`]
+    /// scores its candidates (unordered): the whole ranking, for exact ranks.
+    pub(crate) fn score_all(&self) -> Result<Vec<Scored>> {
+        let mut cands: HashMap<u32, Option<f32>> = HashMap::new();
+        let mut tmax = 1.0f32;
+        if self.text_active() {
+            let allowed = self.filters.active.then(|| Arc::new(self.filters.bitset(self.table)));
+            let hits = self.text.top(&self.plan.text, self.table.len().max(1), allowed)?;
+            tmax = hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
+            cands.extend(hits.into_iter().map(|(o, s)| (o, Some(s))));
+        }
+        if self.kpi_active() {
+            let scores = self.kpi_scores();
+            for &o in &scores.touched {
+                if scores.raw[o as usize] > 0.0 {
+                    cands.entry(o).or_insert(None);
+                }
+            }
+        }
+        for &o in self.plan.evidence.positive() {
+            cands.entry(o).or_insert(None);
+        }
+        Ok(cands
+            .into_iter()
+            .filter(|&(o, _)| self.table.get(o).is_some_and(|s| self.filters.accepts(o, s)))
+            .filter_map(|(o, t)| self.score_candidate(o, t, tmax, None))
+            .collect())
     }
 
     /// Greedy MMR re-ranking: each pick maximises `score − diversity × max cosine similarity of
@@ -391,6 +443,7 @@ impl Ranker<'_> {
                     gap: gap.map(|g| g.gap as f32),
                     needs: w.map_or(0.0, |w| w.needs),
                     source: w.map_or(super::WeightSource::Gap, |w| w.source),
+                    sdgs: w.map_or_else(Vec::new, |w| w.sdgs.clone()),
                     impact: e.impact,
                     provenance: e.provenance,
                     confidence: e.confidence,

@@ -23,6 +23,9 @@ pub struct MatchRequest {
     pub needs: Option<String>,
     /// KPI codes or category names to focus on (each weighs like a full gap).
     pub focus: Vec<String>,
+    /// Sustainable Development Goals (1–17) to focus on: the KPIs serving them weigh by the
+    /// city's gap (fully without a city). Goals named in the needs text ("SDG 6") add to these.
+    pub sdgs: Vec<u8>,
     /// Hard filters.
     pub filters: Filters,
     /// Results wanted (default 10, at most [`crate::limits::MAX_LIMIT`]).
@@ -36,6 +39,9 @@ pub struct MatchRequest {
     pub explain: bool,
     /// Ranking profile name (default profile when `None`).
     pub profile: Option<String>,
+    /// Solutions to explain when they are not on the page ("why not?"), at most
+    /// [`crate::limits::MAX_EXPLAIN_IDS`].
+    pub explain_ids: Vec<String>,
 }
 
 impl MatchRequest {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{CostBand, Maturity, Solution};
+use super::{CostBand, Maturity, ProviderType, Solution};
 
 /// How categories and regions compare, in filters and in these counts: trimmed and lower-cased.
 pub fn filter_key(name: &str) -> String {
@@ -34,6 +34,9 @@ pub struct Facets {
     pub maturity: Vec<FacetCount>,
     /// Cost bands from low to high, with solutions that state none left out.
     pub cost_band: Vec<FacetCount>,
+    /// Provider types in their listed order (every solution has one; `company` by default),
+    /// types no solution has left out.
+    pub provider_type: Vec<FacetCount>,
 }
 
 /// Counts free-string values by their trimmed, lower-cased form.
@@ -88,7 +91,7 @@ impl Facets {
     /// Counts over the given solutions.
     pub fn count<'a>(solutions: impl IntoIterator<Item = &'a Solution>) -> Facets {
         let (mut categories, mut regions) = (Tally::default(), Tally::default());
-        let (mut maturity, mut cost) = (Vec::new(), Vec::new());
+        let (mut maturity, mut cost, mut provider) = (Vec::new(), Vec::new(), Vec::new());
         let mut n = 0;
         for s in solutions {
             n += 1;
@@ -96,6 +99,7 @@ impl Facets {
             regions.add(&s.regions);
             maturity.extend(s.maturity);
             cost.extend(s.cost_band);
+            provider.push(s.provider_type);
         }
         Facets {
             solutions: n,
@@ -103,6 +107,7 @@ impl Facets {
             regions: regions.into_sorted(),
             maturity: in_order(&Maturity::ALL, &maturity, Maturity::as_str),
             cost_band: in_order(&CostBand::ALL, &cost, CostBand::as_str),
+            provider_type: in_order(&ProviderType::ALL, &provider, ProviderType::as_str),
         }
     }
 }
@@ -148,6 +153,11 @@ mod tests {
         );
         assert_eq!(pairs(&f.maturity), [("pilot".into(), 1), ("proven".into(), 2)]);
         assert!(f.cost_band.is_empty(), "no solution states a cost band");
+        assert_eq!(
+            pairs(&f.provider_type),
+            [("company".into(), 4)],
+            "unstated means company"
+        );
     }
 
     #[test]

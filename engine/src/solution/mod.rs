@@ -6,4 +6,4 @@ mod record;
 
 pub use facets::{filter_key, FacetCount, Facets};
 pub use profile::{KpiProfile, ProfileEntry, Provenance};
-pub use record::{validate_id, CostBand, KpiImpact, Maturity, Solution, WHEEL_CATEGORIES};
+pub use record::{validate_id, CostBand, KpiImpact, Maturity, ProviderType, Solution, WHEEL_CATEGORIES};

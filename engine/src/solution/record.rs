@@ -62,6 +62,49 @@ impl CostBand {
     }
 }
 
+/// Who offers a solution: the two sides of the marketplace are not only companies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderType {
+    /// An established company (the default, and what records written before this field were).
+    #[default]
+    Company,
+    /// A young company.
+    Startup,
+    /// A person's or small firm's advisory service.
+    Expert,
+    /// A city offering what it built: open-source tools, twinning, training.
+    City,
+    /// A university or research institute.
+    Research,
+    /// A non-profit or non-governmental organisation.
+    Ngo,
+}
+
+impl ProviderType {
+    /// All values, in the order they are listed.
+    pub const ALL: [ProviderType; 6] = [
+        ProviderType::Company,
+        ProviderType::Startup,
+        ProviderType::Expert,
+        ProviderType::City,
+        ProviderType::Research,
+        ProviderType::Ngo,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderType::Company => "company",
+            ProviderType::Startup => "startup",
+            ProviderType::Expert => "expert",
+            ProviderType::City => "city",
+            ProviderType::Research => "research",
+            ProviderType::Ngo => "ngo",
+        }
+    }
+}
+
 /// A declared effect of a solution on a KPI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +126,9 @@ pub struct Solution {
     /// Provider's name.
     #[serde(default)]
     pub provider: String,
+    /// What kind of provider offers it (`company` when not stated).
+    #[serde(default)]
+    pub provider_type: ProviderType,
     /// One-sentence summary.
     #[serde(default)]
     pub summary: String,

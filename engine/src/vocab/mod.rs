@@ -8,4 +8,4 @@ mod vocabulary;
 pub use inference::{infer, profile_for};
 pub use mapper::{InferenceConfig, KpiMapper, KpiMatch};
 pub(crate) use vocabulary::read_file;
-pub use vocabulary::{ExpandedTerm, TermOrigin, Vocabulary, VocabularyFile};
+pub use vocabulary::{ExpandedTerm, GoalTerms, TermOrigin, Vocabulary, VocabularyFile};

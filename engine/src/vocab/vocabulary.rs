@@ -38,6 +38,23 @@ pub struct VocabularyFile {
     /// Settings of the KPI-profile inference, when not the defaults.
     #[serde(default)]
     pub inference: Option<super::InferenceConfig>,
+    /// The Sustainable Development Goals by name, with the phrases that name them in a needs
+    /// text ("clean water goal"); optional.
+    #[serde(default)]
+    pub goals: Vec<GoalTerms>,
+}
+
+/// One Sustainable Development Goal's name and the phrases that name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalTerms {
+    /// Goal number, 1–17.
+    pub goal: u8,
+    /// Short name ("Clean water and sanitation").
+    pub name: String,
+    /// Phrases that name the goal in a needs text, besides its name.
+    #[serde(default)]
+    pub terms: Vec<String>,
 }
 
 /// Where a query term comes from.
@@ -71,6 +88,10 @@ pub struct Vocabulary {
     phrase_to_groups: HashMap<Vec<String>, Vec<usize>>,
     stop_words: std::collections::HashSet<String>,
     pub(crate) inference: super::InferenceConfig,
+    /// Goal names (index = goal number; empty when the file names none).
+    goal_names: Vec<String>,
+    /// Analysed phrases naming each goal (its name and terms).
+    pub(crate) goal_phrases: Vec<(u8, Vec<String>)>,
 }
 
 impl Vocabulary {
@@ -140,10 +161,32 @@ impl Vocabulary {
                 stop_words.insert(t);
             }
         }
+        let mut goal_names = vec![String::new(); usize::from(crate::kpi::SDG_GOALS) + 1];
+        let mut goal_phrases = Vec::new();
+        for (i, g) in file.goals.iter().enumerate() {
+            if !(1..=crate::kpi::SDG_GOALS).contains(&g.goal) {
+                problems.push(format!(
+                    "goals[{i}]: goal {} does not exist; the SDGs are numbered 1 to 17",
+                    g.goal
+                ));
+                continue;
+            }
+            if !goal_names[usize::from(g.goal)].is_empty() {
+                problems.push(format!("goals[{i}]: goal {} is named twice", g.goal));
+                continue;
+            }
+            goal_names[usize::from(g.goal)] = g.name.clone();
+            let phrases = std::iter::once(&g.name).chain(&g.terms).cloned().collect::<Vec<_>>();
+            for p in analyse_list(&mut analyzer, &phrases, &format!("goals[{i}]"), &mut problems) {
+                goal_phrases.push((g.goal, p));
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Vocabulary {
+            goal_names,
+            goal_phrases,
             kpi_terms,
             category_terms,
             groups,
@@ -162,6 +205,81 @@ impl Vocabulary {
             phrase_to_groups: HashMap::new(),
             stop_words: Default::default(),
             inference: Default::default(),
+            goal_names: vec![String::new(); usize::from(crate::kpi::SDG_GOALS) + 1],
+            goal_phrases: Vec::new(),
+        }
+    }
+
+    /// The Sustainable Development Goals a needs text asks for, in goal order: by number after
+    /// a marker word ("SDG 6", "SDG6", "goals 6 and 11", "ODS 6", "objectif 13") or, when the
+    /// text has a marker word, by a phrase that names the goal ("the clean water goal"). `terms`
+    /// are the text's analysed terms (stop words kept).
+    pub fn goals_in(&self, text: &str, terms: &[String]) -> Vec<u8> {
+        const MARKERS: [&str; 14] = [
+            "sdg",
+            "sdgs",
+            "goal",
+            "goals",
+            "ods",
+            "odd",
+            "odds",
+            "objetivo",
+            "objetivos",
+            "objectif",
+            "objectifs",
+            "obiettivo",
+            "ziel",
+            "ziele",
+        ];
+        const JOINERS: [&str; 8] = ["and", "or", "y", "e", "et", "und", "o", "ou"];
+        let lower = text.to_lowercase();
+        let tokens: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let goal = |t: &str| t.parse::<u8>().ok().filter(|g| (1..=crate::kpi::SDG_GOALS).contains(g));
+        let mut goals = Vec::new();
+        let mut marked = false;
+        let mut i = 0;
+        while i < tokens.len() {
+            let t = tokens[i];
+            i += 1;
+            if let Some(g) = t.strip_prefix("sdg").and_then(goal) {
+                goals.push(g);
+                marked = true;
+                continue;
+            }
+            if !MARKERS.contains(&t) {
+                continue;
+            }
+            marked = true;
+            while i < tokens.len() {
+                if let Some(g) = goal(tokens[i]) {
+                    goals.push(g);
+                } else if !JOINERS.contains(&tokens[i]) {
+                    break;
+                }
+                i += 1;
+            }
+        }
+        if marked {
+            for (g, phrase) in &self.goal_phrases {
+                if terms.windows(phrase.len()).any(|w| w == phrase.as_slice()) {
+                    goals.push(*g);
+                }
+            }
+        }
+        goals.sort_unstable();
+        goals.dedup();
+        goals
+    }
+
+    /// The name of a Sustainable Development Goal ("Clean water and sanitation"), or `SDG n`
+    /// when the vocabulary names none.
+    pub fn goal_name(&self, goal: u8) -> String {
+        match self.goal_names.get(usize::from(goal)) {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => format!("SDG {goal}"),
         }
     }
 

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
     "code": "EC:I:WS:3C", "dimension": "Economy", "subdimension": "Infrastructure",
     "category": "Water and Sanitation", "name": "Water Supply Loss", "core": true,
     "unit": "% of water supplied that is lost", "direction": "lower_better",
-    "description": "…", "sdgs": ["6.4.1"], "target": 10.0, "target_source": "…",
+    "description": "…", "sdgs": ["6.4.1"], "goals": [6], "target": 10.0, "target_source": "…",
     "solutions_declared": 12, "solutions_inferred": 9
 }))]
 pub struct KpiView {
@@ -32,6 +32,11 @@ pub struct KpiView {
     pub description: String,
     /// Linked SDG targets.
     pub sdgs: Vec<String>,
+    /// The Sustainable Development Goals (1–17) the KPI serves: kpimatch's goal-level mapping by
+    /// subject, including the goals of `sdgs`. What `GET /v1/cities/{id}/sdgs` and the `sdgs`
+    /// focus of a match use.
+    #[schema(example = json!([6]))]
+    pub goals: Vec<u8>,
     /// Default target.
     pub target: f64,
     /// Where the default target comes from.
@@ -63,6 +68,7 @@ impl KpiView {
             .into(),
             description: k.description.clone(),
             sdgs: k.sdgs.clone(),
+            goals: k.goals.clone(),
             target: k.target,
             target_source: k.target_source.clone(),
             scoring_note: k.scoring_note.clone(),

@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 
-use kpimatch_engine::city::{City, Deployment, DeploymentStatus, GapAnalysis, Observation, TrendDirection};
+use kpimatch_engine::city::{
+    City, Deployment, DeploymentStatus, GapAnalysis, KpiGap, Observation, SdgStanding, TrendDirection,
+};
 use kpimatch_engine::kpi::{KpiCode, RollUp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -297,41 +299,94 @@ impl GapsView {
         let map = |m: &BTreeMap<String, RollUp>| m.iter().map(|(k, v)| (k.clone(), RollUpView::from(v))).collect();
         GapsView {
             city_id: city_id.to_string(),
-            kpis: g
-                .kpis
-                .iter()
-                .map(|k| KpiGapView {
-                    code: k.code.to_string(),
-                    name: k.name.clone(),
-                    category: k.category.clone(),
-                    core: k.core,
-                    unit: k.unit.clone(),
-                    value: k.value,
-                    year: k.year,
-                    target: k.target,
-                    target_source: format!("{:?}", k.target_source).to_lowercase(),
-                    achievement: k.achievement,
-                    band: k.band.label().to_string(),
-                    points: k.points,
-                    gap: k.gap,
-                    trend: k.trend.map(|t| TrendView {
-                        direction: match t.direction {
-                            TrendDirection::Improving => "improving",
-                            TrendDirection::Worsening => "worsening",
-                            TrendDirection::Stable => "stable",
-                        }
-                        .into(),
-                        from_year: t.from_year,
-                        from_value: t.from_value,
-                        achievement_change: t.achievement_change,
-                    }),
-                })
-                .collect(),
+            kpis: g.kpis.iter().map(KpiGapView::from).collect(),
             missing: g.missing.iter().map(|c| c.to_string()).collect(),
             categories: map(&g.categories),
             subdimensions: map(&g.subdimensions),
             dimensions: map(&g.dimensions),
             overall: RollUpView::from(&g.overall),
+        }
+    }
+}
+
+impl From<&KpiGap> for KpiGapView {
+    fn from(k: &KpiGap) -> KpiGapView {
+        KpiGapView {
+            code: k.code.to_string(),
+            name: k.name.clone(),
+            category: k.category.clone(),
+            core: k.core,
+            unit: k.unit.clone(),
+            value: k.value,
+            year: k.year,
+            target: k.target,
+            target_source: format!("{:?}", k.target_source).to_lowercase(),
+            achievement: k.achievement,
+            band: k.band.label().to_string(),
+            points: k.points,
+            gap: k.gap,
+            trend: k.trend.map(|t| TrendView {
+                direction: match t.direction {
+                    TrendDirection::Improving => "improving",
+                    TrendDirection::Worsening => "worsening",
+                    TrendDirection::Stable => "stable",
+                }
+                .into(),
+                from_year: t.from_year,
+                from_value: t.from_value,
+                achievement_change: t.achievement_change,
+            }),
+        }
+    }
+}
+
+/// A city's standing on one Sustainable Development Goal, read off the KPIs that serve it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GoalStandingView {
+    /// Goal number, 1–17.
+    #[schema(example = 6)]
+    pub goal: u8,
+    /// Goal name.
+    #[schema(example = "Clean water and sanitation")]
+    pub name: String,
+    /// KPIs of the catalogue that serve the goal.
+    pub kpis_linked: usize,
+    /// Of those, the KPIs the city reports.
+    pub kpis_with_data: usize,
+    /// The U4SSC roll-up of the reported KPIs' points: share of the maximum and its band
+    /// (no band when none is reported).
+    pub standing: RollUpView,
+    /// The goal's reported KPIs furthest from target, weakest first (at most 3, none at target).
+    pub weakest: Vec<KpiGapView>,
+}
+
+/// A city's standing per Sustainable Development Goal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SdgsView {
+    /// City id.
+    pub city_id: String,
+    /// One entry per goal that some KPI serves, in goal order. A KPI that serves several goals
+    /// counts for each.
+    pub goals: Vec<GoalStandingView>,
+}
+
+impl SdgsView {
+    /// The view of an SDG standing.
+    pub fn new(city_id: &str, s: &SdgStanding) -> SdgsView {
+        SdgsView {
+            city_id: city_id.to_string(),
+            goals: s
+                .goals
+                .iter()
+                .map(|g| GoalStandingView {
+                    goal: g.goal,
+                    name: g.name.clone(),
+                    kpis_linked: g.kpis_linked,
+                    kpis_with_data: g.kpis_with_data,
+                    standing: RollUpView::from(&g.standing),
+                    weakest: g.weakest.iter().map(KpiGapView::from).collect(),
+                })
+                .collect(),
         }
     }
 }

@@ -5,7 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// How many solutions carry each value of the fields a match may filter on
-/// (`filters.categories`, `filters.regions`, `filters.maturity`, `filters.cost_band`).
+/// (`filters.categories`, `filters.regions`, `filters.maturity`, `filters.cost_band`,
+/// `filters.provider_type`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FacetsView {
     /// Solutions in the catalogue.
@@ -21,6 +22,9 @@ pub struct FacetsView {
     pub maturity: Vec<FacetCountView>,
     /// Cost bands from `low` to `high`; bands no solution states are left out.
     pub cost_band: Vec<FacetCountView>,
+    /// Provider types in order (`company`, `startup`, `expert`, `city`, `research`, `ngo`);
+    /// types no solution has are left out. A solution that states none is a `company`.
+    pub provider_type: Vec<FacetCountView>,
 }
 
 /// One value and how many solutions carry it.
@@ -49,6 +53,7 @@ impl From<&Facets> for FacetsView {
             regions: list(&f.regions),
             maturity: list(&f.maturity),
             cost_band: list(&f.cost_band),
+            provider_type: list(&f.provider_type),
         }
     }
 }

@@ -1,5 +1,8 @@
-use kpimatch_engine::ranking::{CityInput, Explanation, Filters, KpiWeight, MatchRequest, MatchResponse, WeightSource};
-use kpimatch_engine::solution::{CostBand, Maturity};
+use kpimatch_engine::ranking::{
+    CityInput, Explanation, Filters, KpiWeight, MatchRequest, MatchResponse, NotReturned, NotReturnedReason,
+    WeightSource,
+};
+use kpimatch_engine::solution::{CostBand, Maturity, ProviderType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,6 +23,10 @@ pub struct FiltersBody {
     #[serde(default)]
     #[schema(value_type = Vec<String>, example = json!(["low", "medium"]))]
     pub cost_band: Vec<CostBand>,
+    /// Provider types accepted: `company`, `startup`, `expert`, `city`, `research`, `ngo`.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, example = json!(["city", "expert"]))]
+    pub provider_type: Vec<ProviderType>,
     /// Regions accepted (solutions serving `Global` match any).
     #[serde(default)]
     pub regions: Vec<String>,
@@ -39,6 +46,7 @@ impl From<FiltersBody> for Filters {
         Filters {
             maturity: f.maturity,
             cost_band: f.cost_band,
+            provider_type: f.provider_type,
             regions: f.regions,
             categories: f.categories,
             kpis: f.kpis,
@@ -69,6 +77,12 @@ pub struct MatchBody {
     /// KPI codes or category names to focus on (without a city: pure focus ranking).
     #[serde(default)]
     pub kpis: Vec<String>,
+    /// Sustainable Development Goals (1–17, at most 17) to focus on: the KPIs serving them
+    /// weigh by the city's gap (fully without a city). Goals named in the needs text ("SDG 6",
+    /// "goals 6 and 11", "the clean water goal") are added.
+    #[serde(default)]
+    #[schema(example = json!([6, 11]))]
+    pub sdgs: Vec<u8>,
     /// Hard filters.
     #[serde(default)]
     pub filters: FiltersBody,
@@ -84,6 +98,12 @@ pub struct MatchBody {
     pub explain: Option<bool>,
     /// Ranking profile (default profile when omitted).
     pub profile: Option<String>,
+    /// Solutions to explain when they are not on the page ("why not X?"), at most 20: each gets
+    /// an entry in `not_returned` with the filter that excluded it, or its rank, score and
+    /// explanation, or that it does not exist.
+    #[serde(default)]
+    #[schema(max_items = 20, example = json!(["aquatrace-leak-detection"]))]
+    pub explain_ids: Vec<String>,
 }
 
 impl MatchBody {
@@ -103,10 +123,14 @@ impl MatchBody {
         if limit == 0 {
             return Err(ApiError::new(Code::InvalidField, "limit must be between 1 and 100").field("limit"));
         }
-        if city.is_none() && self.kpis.is_empty() && self.needs.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        if city.is_none()
+            && self.kpis.is_empty()
+            && self.sdgs.is_empty()
+            && self.needs.as_deref().is_none_or(|n| n.trim().is_empty())
+        {
             return Err(ApiError::new(
                 Code::InvalidField,
-                "nothing to match on: give a city (city_id or city), a needs text, or KPI focus (kpis)",
+                "nothing to match on: give a city (city_id or city), a needs text, KPI focus (kpis) or SDG focus (sdgs)",
             )
             .field("needs"));
         }
@@ -115,12 +139,14 @@ impl MatchBody {
             city,
             needs: self.needs,
             focus: self.kpis,
+            sdgs: self.sdgs,
             filters: f.into(),
             limit,
             offset: self.offset.unwrap_or(0),
             diversity: self.diversity.unwrap_or(0.0),
             explain: self.explain.unwrap_or(true),
             profile: self.profile,
+            explain_ids: self.explain_ids,
         })
     }
 }
@@ -175,8 +201,10 @@ pub struct KpiContributionView {
     pub gap: Option<f32>,
     /// How strongly the needs text asked for this KPI (0–1).
     pub needs: f32,
-    /// Why the KPI weighs: `gap`, `needs`, `gap_and_needs` or `focus`.
+    /// Why the KPI weighs: `gap`, `needs`, `gap_and_needs`, `focus` or `sdg`.
     pub source: String,
+    /// The goals of the request's SDG focus this KPI served (empty without SDG focus).
+    pub sdgs: Vec<u8>,
     /// The solution's impact on the KPI.
     pub impact: f32,
     /// `declared` or `inferred`.
@@ -214,6 +242,7 @@ fn source(s: WeightSource) -> &'static str {
         WeightSource::Needs => "needs",
         WeightSource::GapAndNeeds => "gap_and_needs",
         WeightSource::Focus => "focus",
+        WeightSource::Sdg => "sdg",
     }
 }
 
@@ -244,6 +273,7 @@ impl From<&Explanation> for ExplanationView {
                     gap: k.gap,
                     needs: k.needs,
                     source: source(k.source).into(),
+                    sdgs: k.sdgs.clone(),
                     impact: k.impact,
                     provenance: provenance(k.provenance).into(),
                     confidence: k.confidence,
@@ -268,6 +298,9 @@ pub struct MatchResultView {
     pub title: String,
     /// Provider.
     pub provider: String,
+    /// `company`, `startup`, `expert`, `city`, `research` or `ngo`.
+    #[schema(example = "company")]
+    pub provider_type: String,
     /// Summary.
     pub summary: String,
     /// Score.
@@ -275,6 +308,71 @@ pub struct MatchResultView {
     /// Explanation (unless `explain` was false).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<ExplanationView>,
+}
+
+/// The filter that kept a solution out.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FilterMissView {
+    /// The request field (`filters.maturity`, `filters.regions`, …).
+    #[schema(example = "filters.maturity")]
+    pub field: String,
+    /// What the solution has for it.
+    #[schema(example = "pilot")]
+    pub value: String,
+    /// What the filter accepts.
+    #[schema(example = "proven, scaled")]
+    pub accepted: String,
+}
+
+/// Why a solution named in `explain_ids` is not on the page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotReturnedView {
+    /// The id asked about.
+    pub solution_id: String,
+    /// `not_found`, `filtered`, `no_score` (no needs word, none of the weighed KPIs),
+    /// `ranked_lower`, `earlier_page` or `diversity` (the diversity penalty moved it off).
+    #[schema(example = "ranked_lower")]
+    pub reason: String,
+    /// The reason in a sentence, with the numbers.
+    #[schema(example = "It ranks 14th with 0.412, 0.081 below the last result shown (0.493).")]
+    pub message: String,
+    /// Its rank by score (before any diversity penalty), when ranked.
+    pub rank: Option<usize>,
+    /// Its score, when ranked.
+    pub score: Option<f32>,
+    /// How far below the last result on the page its score is.
+    pub score_gap: Option<f32>,
+    /// Its full explanation, when ranked (the parts add up to `score`).
+    pub explanation: Option<ExplanationView>,
+    /// The filter that excluded it.
+    pub filter: Option<FilterMissView>,
+}
+
+impl From<&NotReturned> for NotReturnedView {
+    fn from(n: &NotReturned) -> NotReturnedView {
+        NotReturnedView {
+            solution_id: n.solution_id.clone(),
+            reason: match n.reason {
+                NotReturnedReason::NotFound => "not_found",
+                NotReturnedReason::Filtered => "filtered",
+                NotReturnedReason::NoScore => "no_score",
+                NotReturnedReason::RankedLower => "ranked_lower",
+                NotReturnedReason::EarlierPage => "earlier_page",
+                NotReturnedReason::Diversity => "diversity",
+            }
+            .into(),
+            message: n.message.clone(),
+            rank: n.rank,
+            score: n.score,
+            score_gap: n.score_gap,
+            explanation: n.explanation.as_ref().map(ExplanationView::from),
+            filter: n.filter.as_ref().map(|f| FilterMissView {
+                field: f.field.clone(),
+                value: f.value.clone(),
+                accepted: f.accepted.clone(),
+            }),
+        }
+    }
 }
 
 /// A KPI weight the request used.
@@ -290,8 +388,10 @@ pub struct GapUsedView {
     pub gap: Option<f32>,
     /// Needs-text mapping strength.
     pub needs: f32,
-    /// `gap`, `needs`, `gap_and_needs` or `focus`.
+    /// `gap`, `needs`, `gap_and_needs`, `focus` or `sdg`.
     pub source: String,
+    /// The goals of the request's SDG focus this KPI serves.
+    pub sdgs: Vec<u8>,
 }
 
 impl From<&KpiWeight> for GapUsedView {
@@ -303,6 +403,7 @@ impl From<&KpiWeight> for GapUsedView {
             gap: w.gap,
             needs: w.needs,
             source: source(w.source).into(),
+            sdgs: w.sdgs.clone(),
         }
     }
 }
@@ -320,8 +421,13 @@ pub struct MatchResponseBody {
     pub needs_text: String,
     /// The analysed query terms.
     pub query_terms: Vec<String>,
+    /// The Sustainable Development Goals the request focused on (`sdgs` and goals named in the
+    /// needs text).
+    pub sdgs: Vec<u8>,
     /// Ranking profile used.
     pub profile: String,
+    /// For each solution of `explain_ids` that is not on this page, why not (empty otherwise).
+    pub not_returned: Vec<NotReturnedView>,
     /// Time taken, milliseconds.
     pub took_ms: f64,
     /// Whether the answer came from the cache.
@@ -341,6 +447,7 @@ impl MatchResponseBody {
                     solution_id: m.solution_id.clone(),
                     title: m.title.clone(),
                     provider: m.provider.clone(),
+                    provider_type: m.provider_type.as_str().to_string(),
                     summary: m.summary.clone(),
                     score: m.score,
                     explanation: m.explanation.as_ref().map(ExplanationView::from),
@@ -349,7 +456,9 @@ impl MatchResponseBody {
             gaps_used: r.gaps_used.iter().map(GapUsedView::from).collect(),
             needs_text: r.needs_text.clone(),
             query_terms: r.query_terms.clone(),
+            sdgs: r.sdgs.clone(),
             profile: r.profile.clone(),
+            not_returned: r.not_returned.iter().map(NotReturnedView::from).collect(),
             took_ms: 0.0,
             cached: false,
         }

@@ -7,19 +7,25 @@ mod cities;
 mod evaluations;
 mod facets;
 mod feedback;
+mod leads;
 mod matching;
 mod peers;
+mod portfolio;
 mod profiles;
 mod solutions;
 
 pub use body::{blamed_field, parse_json, parse_json_value, parse_query, path_error, read_body};
 pub use catalogue::KpiView;
-pub use cities::{CityBody, CityView, DeploymentBody, DeploymentStatusBody, GapsView, ObservationBody};
+pub use cities::{
+    CityBody, CityView, DeploymentBody, DeploymentStatusBody, GapsView, GoalStandingView, ObservationBody, SdgsView,
+};
 pub use evaluations::{ComparisonView, EvaluationBody, EvaluationReport, ProfileResult, TopicBody};
 pub use facets::{FacetCountView, FacetsView};
 pub use feedback::{FeedbackAck, FeedbackBody};
-pub use matching::{FiltersBody, MatchBody, MatchResponseBody, SearchParams};
+pub use leads::{LeadAdopterView, LeadView, LeadsParams, LeadsView};
+pub use matching::{FiltersBody, MatchBody, MatchResponseBody, NotReturnedView, SearchParams};
 pub use peers::{AdoptionView, BenchmarkParams, BenchmarkView, PeersParams, PeersView};
+pub use portfolio::{BudgetBody, PortfolioBody, PortfolioView};
 pub use profiles::{ProfileView, ProfilesView};
 pub use solutions::{
     parse_bulk, BulkItemResult, BulkParse, BulkResponse, KpiImpactBody, ProfileEntryView, SolutionBody, SolutionView,

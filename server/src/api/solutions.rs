@@ -1,6 +1,6 @@
 use kpimatch_engine::index::StoredSolution;
 use kpimatch_engine::kpi::{Catalogue, KpiCode};
-use kpimatch_engine::solution::{CostBand, KpiImpact, Maturity, Provenance, Solution};
+use kpimatch_engine::solution::{CostBand, KpiImpact, Maturity, Provenance, ProviderType, Solution};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,6 +24,7 @@ pub struct KpiImpactBody {
 #[schema(example = json!({
     "title": "AquaTrace Acoustic Leak Detection",
     "provider": "AquaTrace Systems",
+    "provider_type": "startup",
     "summary": "Acoustic loggers that find hidden leaks in water mains.",
     "description": "Battery loggers clip onto valves and listen at night; the cloud service correlates their recordings to pinpoint leaks within a metre.",
     "categories": ["Environment"],
@@ -42,6 +43,12 @@ pub struct SolutionBody {
     /// Provider.
     #[serde(default)]
     pub provider: String,
+    /// Who offers it: `company` (the default), `startup`, `expert` (a person's or small firm's
+    /// advisory service), `city` (a city offering what it built: open-source tools, twinning,
+    /// training), `research` or `ngo`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "startup")]
+    pub provider_type: Option<ProviderType>,
     /// One-sentence summary (at most 2,000 characters).
     #[serde(default)]
     pub summary: String,
@@ -93,6 +100,7 @@ impl SolutionBody {
             id: id.to_string(),
             title: self.title,
             provider: self.provider,
+            provider_type: self.provider_type.unwrap_or_default(),
             summary: self.summary,
             description: self.description,
             categories: self.categories,
@@ -136,6 +144,9 @@ pub struct SolutionView {
     pub title: String,
     /// Provider.
     pub provider: String,
+    /// `company`, `startup`, `expert`, `city`, `research` or `ngo`.
+    #[schema(example = "company")]
+    pub provider_type: String,
     /// Summary.
     pub summary: String,
     /// Description.
@@ -192,6 +203,7 @@ impl SolutionView {
             id: sol.id.clone(),
             title: sol.title.clone(),
             provider: sol.provider.clone(),
+            provider_type: sol.provider_type.as_str().to_string(),
             summary: sol.summary.clone(),
             description: sol.description.clone(),
             categories: sol.categories.clone(),

@@ -97,6 +97,7 @@ pub fn run(
                 d.title
             },
             provider: String::new(),
+            provider_type: Default::default(),
             summary: String::new(),
             description: d.text,
             categories: Vec::new(),

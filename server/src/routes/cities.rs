@@ -6,7 +6,7 @@ use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use kpimatch_engine::Changes;
 
 use super::{check_id, delete_record, paging, write};
-use crate::api::{parse_json, parse_query, read_body, CityBody, CityView, GapsView, Page, PageParams};
+use crate::api::{parse_json, parse_query, read_body, CityBody, CityView, GapsView, Page, PageParams, SdgsView};
 use crate::api::{BenchmarkParams, BenchmarkView, PeersParams, PeersView};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::replica;
@@ -170,6 +170,28 @@ pub async fn city_gaps(state: web::Data<AppState>, id: web::Path<String>) -> Api
     Ok(HttpResponse::Ok().json(view.as_ref()))
 }
 
+/// A city's standing per Sustainable Development Goal.
+///
+/// The U4SSC KPIs localise the SDGs: each KPI serves one or more goals (kpimatch's goal-level
+/// mapping, `goals` in `GET /v1/kpis`, which includes the goals of the KPI's SDG indicators).
+/// For each goal: the U4SSC roll-up of the city's points on the KPIs serving it (share of the
+/// maximum and its band), its weakest such KPIs, and how many of them the city reports. A KPI
+/// serving several goals counts for each.
+#[utoipa::path(
+    tag = "cities",
+    params(("id" = String, Path, description = "City id", example = "qasr-alwan")),
+    responses(
+        (status = 200, description = "The standing per goal", body = SdgsView),
+        (status = 404, description = "No such city", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/cities/{id}/sdgs")]
+pub async fn city_sdgs(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let engine = state.engine();
+    let standing = engine.sdgs(&id).map_err(|_| ApiError::not_found("city", &id))?;
+    Ok(HttpResponse::Ok().json(SdgsView::new(&id, &standing)))
+}
+
 /// Peers wanted when `limit` is omitted.
 const DEFAULT_PEERS: usize = 5;
 /// Size of the benchmark peer group when `peers` is omitted.
@@ -258,6 +280,7 @@ pub async fn city_benchmark(
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_cities)
         .service(city_gaps)
+        .service(city_sdgs)
         .service(city_peers)
         .service(city_benchmark)
         .service(put_city)

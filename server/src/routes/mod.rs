@@ -7,8 +7,10 @@ pub mod feedback;
 pub mod health;
 pub mod keys;
 pub mod kpis;
+pub mod leads;
 pub mod matching;
 pub mod page;
+pub mod portfolio;
 pub mod profiles;
 pub mod solutions;
 

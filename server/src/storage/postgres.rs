@@ -43,6 +43,8 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO meta (key, value) VALUES ('database_id', md5(random()::text || clock_timestamp()::text));",
     // 2: API keys (hashes only).
     "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TIMESTAMPTZ);",
+    // 3: solutions written before `provider_type` existed were companies; say so in the record.
+    "UPDATE solutions SET body = jsonb_set(body, '{provider_type}', '\"company\"') WHERE body->'provider_type' IS NULL;",
 ];
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;

@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));",
     // 4: API keys (hashes only).
     "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);",
+    // 5: solutions written before `provider_type` existed were companies; say so in the record.
+    "UPDATE solutions SET body = json_set(body, '$.provider_type', 'company') WHERE json_extract(body, '$.provider_type') IS NULL;",
 ];
 
 /// The embedded SQLite store (`<data-dir>/kpimatch.sqlite3`).
