@@ -2,8 +2,9 @@
 //
 // A panel module exports `panel = { id, title, mount(host, ctx) }`. To add one, write
 // `panel-<name>.js`, embed it in `server/src/routes/page.rs`, and list it in VIEWS below.
-// Panels share a small store (the chosen city 'city', its gap analysis 'gaps', a request to
-// choose a city 'select-city') and report errors and progress through `ctx.fail` and `ctx.say`.
+// Panels share a small store (the chosen city 'city', its gap analysis 'gaps', its SDG standing
+// 'sdgs', a request to choose a city 'select-city') and report errors and progress through
+// `ctx.fail` and `ctx.say`.
 // The chosen city is also the address's `city` parameter, so every view follows one selection.
 
 import { h, fill } from './dom.js';
@@ -13,10 +14,14 @@ import { panel as cityPanel } from './panel-city.js';
 import { panel as askPanel } from './panel-ask.js';
 import { panel as benchmarkPanel } from './panel-benchmark.js';
 import { panel as peersPanel } from './panel-peers.js';
+import { panel as portfolioPanel } from './panel-portfolio.js';
+import { panel as providerPanel } from './panel-provider.js';
 
 const VIEWS = [
   { route: 'planner', title: 'City and solutions', panels: [cityPanel, askPanel], layout: 'two-columns' },
+  { route: 'portfolio', title: 'Portfolio', panels: [portfolioPanel], layout: 'one-column' },
   { route: 'peers', title: 'Peer cities', panels: [peersPanel], layout: 'one-column' },
+  { route: 'provider', title: 'For providers', panels: [providerPanel], layout: 'one-column' },
   { route: 'benchmark', title: 'Benchmark', panels: [benchmarkPanel], layout: 'one-column' },
 ];
 
@@ -127,6 +132,19 @@ function start() {
     },
     catalogue: once(() => api.get('/v1/kpis')),
     cities: once(() => listAll('/v1/cities')),
+    /** The filter values of the catalogue with counts (GET /v1/facets). */
+    facets: once(() => api.get('/v1/facets')),
+    /** Every stored solution, briefly (id, title, provider and what filters use), for pickers
+     * and suggestions: GET /v1/solutions page by page. */
+    solutions: once(() => listAll('/v1/solutions').then((items) => items.map((s) => ({
+      id: s.id,
+      title: s.title,
+      provider: s.provider,
+      provider_type: s.provider_type,
+      categories: s.categories,
+      cost_band: s.cost_band,
+      maturity: s.maturity,
+    })))),
   };
   ctx.cities.reset = () => { ctx.cities = once(() => listAll('/v1/cities')); };
 

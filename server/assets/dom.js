@@ -81,6 +81,12 @@ export function bandClass(label) {
   return BANDS.some((b) => b.label === label) ? `band-${label}` : 'band-none';
 }
 
+/** The band of a gap to target (gap = 1 − achievement), for a KPI whose band is not at hand. */
+export function bandFromGap(gap) {
+  const a = 1 - gap;
+  return a < 0.33 ? '0-33' : a < 0.66 ? '33-66' : a < 0.95 ? '66-95' : '95-100';
+}
+
 /** A band pill with its words (colour is never the only cue). */
 export function bandPill(label, text) {
   const band = BANDS.find((b) => b.label === label);

@@ -1,12 +1,16 @@
-// Ask panel: a question in plain words, optional filters and diversity; POST /v1/match with
-// explanations; result cards with the score's parts (words + KPIs + evidence − diversity), the
-// city's gaps each solution addresses, the words that matched and the similar cities that
-// adopted (or dropped) it; a solution's detail (GET /v1/solutions/{id}) with its KPI profile,
-// declared or inferred. Adoption evidence is correlational and is worded so: "adopted by",
-// "deployed by", never a cause.
+// Ask panel: a question in plain words, optional filters (provider type among them), SDG focus
+// and diversity; POST /v1/match with explanations; result cards with the provider's type and the
+// score's parts (words + KPIs + evidence − diversity), the city's gaps each solution addresses,
+// the words that matched and the similar cities that adopted (or dropped) it; "why not X?" for
+// solutions the planner names (`explain_ids` → the answer's `not_returned`, in words); a
+// solution's detail (GET /v1/solutions/{id}) with its KPI profile, declared or inferred.
+// Adoption evidence is correlational and is worded so: "adopted by", "deployed by", never a cause.
+// The goals' names come from the chosen city's SDG standing ('sdgs' in the store, published by
+// the City panel); without a city the goals are numbers.
 
-import { h, fill, num, pct, withUnit, bandPill, bandClass, debounce, nextId } from './dom.js';
+import { h, fill, num, pct, bandPill, bandClass, bandFromGap, debounce, nextId } from './dom.js';
 import { meter, scoreBar, grossScore, legendItem } from './charts.js';
+import { SOURCE, FIELDS, STATUS, PROVIDER_TYPES, signed, goalsWords, explanation } from './explain.js';
 
 const MATURITIES = ['concept', 'pilot', 'proven', 'scaled'];
 const COSTS = ['low', 'medium', 'high'];
@@ -16,17 +20,29 @@ const CATEGORIES = ['Economy', 'Environment', 'Government', 'Living', 'Mobility'
 // Serving `Global` matches every region filter, so it is not offered as a region to filter on.
 const GLOBAL = 'global';
 const EXAMPLES = ['What fixes our water KPIs?', 'Less traffic congestion downtown', 'Cleaner air near schools', 'Cheaper street lighting'];
-const SOURCE = {
-  gap: 'weak KPI',
-  needs: 'asked for',
-  gap_and_needs: 'weak and asked for',
-  focus: 'in focus',
+/** The Sustainable Development Goals are numbered 1 to 17 (names come from the API). */
+const GOALS = Array.from({ length: 17 }, (_, i) => i + 1);
+/** `explain_ids` takes at most this many solutions. */
+const MAX_WHY_NOT = 20;
+/** Why a named solution is not on the page, in words (the API's sentence follows). */
+const REASON = {
+  not_found: 'not in the catalogue',
+  filtered: 'left out by a filter',
+  no_score: 'scores nothing here',
+  ranked_lower: 'ranked lower',
+  earlier_page: 'on an earlier page',
+  diversity: 'moved down by diversity',
+  on_page: 'on this page',
 };
-const FIELDS = { title: 'title', tags: 'tags', summary: 'summary', description: 'description', all: 'text' };
-const STATUS = {
-  deployed: 'deployed',
-  piloting: 'piloting',
-  discontinued: 'discontinued',
+/** A filter field of the request, in the words of the form. */
+const FILTER_WORDS = {
+  'filters.maturity': 'Maturity',
+  'filters.cost_band': 'Cost band',
+  'filters.provider_type': 'Provider type',
+  'filters.regions': 'Region served',
+  'filters.categories': 'Category',
+  'filters.kpis': 'KPIs addressed',
+  'filters.exclude_ids': 'Excluded solutions',
 };
 
 export const panel = {
@@ -45,6 +61,18 @@ export const panel = {
     const category = h('input', { id: 'f-category', type: 'text', list: 'category-list', autocomplete: 'off', placeholder: 'Any category' });
     const diversity = h('input', { id: 'diversity', type: 'range', min: 0, max: 1, step: 0.05, value: 0, 'aria-describedby': 'diversity-help' });
     const diversityOut = h('output', { for: 'diversity', id: 'diversity-value' }, '0');
+    const providerTypes = h('div', { class: 'checks', id: 'f-provider-type', dataset: { state: 'loading' } },
+      h('span', { class: 'muted small' }, 'Loading…'));
+    const goalChecks = h('div', { class: 'checks goal-checks', id: 'sdg-checks', dataset: { names: 'numbers' } },
+      GOALS.map((g) => h('label', { class: 'check', for: `f-sdg-${g}` },
+        h('input', { type: 'checkbox', id: `f-sdg-${g}`, name: 'sdg', value: g }), h('span', { class: 'goal-label' }, ` Goal ${g}`))));
+    const goalCount = h('span', { class: 'filter-count', id: 'sdg-count' });
+    const whyNot = h('input', {
+      id: 'why-not-ids', type: 'text', list: 'why-not-list', autocomplete: 'off', spellcheck: 'false',
+      'aria-describedby': 'why-not-help', placeholder: 'e.g. aquatrace-leak-detection',
+    });
+    const whyNotList = h('datalist', { id: 'why-not-list', dataset: { state: 'empty' } });
+    const whyNotCount = h('span', { class: 'filter-count', id: 'why-not-count' });
     const limit = h('select', { id: 'limit' }, [5, 10, 20, 50].map((n) => h('option', { value: n, selected: n === 10 }, String(n))));
     const filterCount = h('span', { class: 'filter-count', id: 'filter-count' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'ask-submit' }, 'Find solutions');
@@ -69,6 +97,7 @@ export const panel = {
         h('div', { class: 'filters-grid' },
           h('fieldset', {}, h('legend', {}, 'Maturity'), h('div', { class: 'checks' }, checks('maturity', MATURITIES))),
           h('fieldset', {}, h('legend', {}, 'Cost band'), h('div', { class: 'checks' }, checks('cost_band', COSTS))),
+          h('fieldset', {}, h('legend', {}, 'Provider type'), providerTypes),
           h('div', { class: 'field' }, h('label', { for: 'f-region' }, 'Region served'), region),
           h('div', { class: 'field' }, h('label', { for: 'f-category' }, 'Category'), category,
             categoryList),
@@ -76,6 +105,19 @@ export const panel = {
             h('label', { for: 'diversity' }, 'Diversity ', diversityOut),
             diversity,
             h('p', { class: 'help', id: 'diversity-help' }, '0 ranks by score alone; higher values push down solutions that address the same KPIs as those above them.')))),
+      h('details', { class: 'filters', id: 'sdg-focus' },
+        h('summary', {}, 'SDG focus ', goalCount),
+        h('fieldset', {},
+          h('legend', { class: 'sr-only' }, 'Sustainable Development Goals to focus on'),
+          goalChecks,
+          h('p', { class: 'help', id: 'sdg-help' }, 'The KPIs serving the goals you check weigh by the city’s gap to target (fully without a city). Goal names come from the chosen city’s SDG picture.'))),
+      h('details', { class: 'filters', id: 'why-not' },
+        h('summary', {}, 'Why not …? ', whyNotCount),
+        h('div', { class: 'field' },
+          h('label', { for: 'why-not-ids' }, 'Solutions you expected to see'),
+          whyNot,
+          whyNotList,
+          h('p', { class: 'help', id: 'why-not-help' }, `A solution’s id (suggested as you type) or exact title; several separated by commas, at most ${MAX_WHY_NOT}. The answer says why each is not among the results: a filter, its rank and score, or that it is not in the catalogue.`))),
       h('div', { class: 'row' },
         submit,
         h('div', { class: 'field inline' }, h('label', { for: 'limit' }, 'Results'), limit)));
@@ -97,7 +139,28 @@ export const panel = {
       if (c.length) f.cost_band = c;
       if (region.value) f.regions = [region.value];
       if (category.value.trim()) f.categories = [category.value.trim()];
+      const p = pick('provider_type');
+      if (p.length) f.provider_type = p;
       return f;
+    };
+
+    const chosenGoals = () => [...form.querySelectorAll('input[name="sdg"]:checked')].map((i) => Number(i.value));
+
+    /** The solutions named under "Why not …?": ids, or exact titles of the catalogue. */
+    const namedSolutions = () => {
+      const byTitle = new Map((catalogue || []).map((c) => [c.title.toLowerCase(), c.id]));
+      const seen = new Set();
+      return whyNot.value.split(/[,\n]/).map((t) => t.trim()).filter(Boolean)
+        .map((t) => byTitle.get(t.toLowerCase()) || t)
+        .filter((id) => !seen.has(id) && seen.add(id));
+    };
+    const showGoalCount = () => {
+      const n = chosenGoals().length;
+      goalCount.textContent = n ? `(${n} chosen)` : '';
+    };
+    const showWhyNotCount = () => {
+      const n = namedSolutions().length;
+      whyNotCount.textContent = n ? `(${n} named)` : '';
     };
 
     const showFilterCount = () => {
@@ -115,18 +178,36 @@ export const panel = {
       if (text) body.needs = text;
       const focus = ctx.store.get('focus');
       if (focus) body.kpis = [focus.code];
+      const goals = chosenGoals();
+      if (goals.length) body.sdgs = goals;
       const filters = activeFilters();
       if (Object.keys(filters).length) body.filters = filters;
       const d = Number(diversity.value);
       if (d > 0) body.diversity = d;
       body.limit = Number(limit.value);
       body.explain = true;
+      const named = namedSolutions();
+      if (named.length) body.explain_ids = named;
       return body;
     };
 
     async function run() {
       asked = true;
       ctx.param('q', needs.value.trim() || null);
+      const named = namedSolutions();
+      if (named.length > MAX_WHY_NOT) {
+        // Caught before anything is sent, as the API would refuse it.
+        whyNot.setAttribute('aria-invalid', 'true');
+        ctx.fail({
+          title: 'Too many solutions to ask about',
+          detail: `“Why not …?” names ${named.length} solutions; at most ${MAX_WHY_NOT} can be explained at once. Remove ${named.length - MAX_WHY_NOT}.`,
+          code: 'form',
+        }, 'ask');
+        whyNot.closest('details').open = true;
+        whyNot.focus();
+        return;
+      }
+      whyNot.removeAttribute('aria-invalid');
       if (controller) controller.abort();
       controller = new AbortController();
       const mine = ++seq;
@@ -137,7 +218,7 @@ export const panel = {
       try {
         const answer = await ctx.api.post('/v1/match', body, { signal: controller.signal });
         if (mine !== seq) return;
-        fill(results, renderResults(answer, body, ctx, dialog));
+        fill(results, renderResults(answer, body, ctx, dialog, catalogue));
         results.dataset.state = 'done';
         results.dataset.seq = String(mine);
         ctx.ok('ask');
@@ -171,9 +252,39 @@ export const panel = {
       diversityOut.textContent = num(Number(diversity.value));
       showFilterCount();
     });
-    for (const el of form.querySelectorAll('.filters input, .filters select')) {
-      el.addEventListener('change', () => { showFilterCount(); rerun(); });
+    for (const el of form.querySelectorAll('.filters input:not(#why-not-ids), .filters select')) {
+      el.addEventListener('change', () => { showFilterCount(); showGoalCount(); rerun(); });
     }
+    whyNot.addEventListener('input', () => {
+      showWhyNotCount();
+      whyNot.removeAttribute('aria-invalid');
+    });
+    // The catalogue's ids and titles are suggested once the field is used.
+    let catalogue = null;
+    whyNot.addEventListener('focus', () => {
+      if (whyNotList.dataset.state !== 'empty') return;
+      whyNotList.dataset.state = 'loading';
+      ctx.solutions().then((list) => {
+        catalogue = list;
+        fill(whyNotList, list.map((c) => h('option', { value: c.id, label: c.title })));
+        whyNotList.dataset.state = 'loaded';
+      }).catch((err) => {
+        whyNotList.dataset.state = 'empty';
+        ctx.fail(err, 'catalogue', 'The catalogue could not be listed for suggestions');
+      });
+    });
+
+    /** The goals' names from the chosen city's SDG standing; numbers without a city. */
+    const nameGoals = (standing) => {
+      const names = new Map(standing ? standing.goals.map((g) => [g.goal, g.name]) : []);
+      for (const label of goalChecks.querySelectorAll('label')) {
+        const g = Number(label.querySelector('input').value);
+        label.querySelector('.goal-label').textContent = names.has(g) ? ` ${g} · ${names.get(g)}` : ` Goal ${g}`;
+      }
+      goalChecks.dataset.names = names.size ? 'named' : 'numbers';
+      goalChecks.dataset.city = standing ? standing.city_id : '';
+    };
+    ctx.store.on('sdgs', nameGoals);
 
     const describeCity = (city) => {
       fill(context, city
@@ -208,6 +319,21 @@ export const panel = {
       });
     });
 
+    // A goal's "Find solutions" in the city's SDG picture focuses the ranking on that goal.
+    ctx.store.on('focus-sdg', (focus) => {
+      if (!focus) return;
+      const box = goalChecks.querySelector(`input[value="${focus.goal}"]`);
+      if (!box) return;
+      box.checked = true;
+      box.closest('details').open = true;
+      showGoalCount();
+      run().then(() => {
+        host.scrollIntoView({ behavior: 'smooth', block: 'start' });
+        const first = results.querySelector('.card-title');
+        if (first) first.focus({ preventScroll: true });
+      });
+    });
+
     describeCity(ctx.store.get('city'));
     // A shared address (#/planner?city=…&q=…) asks again; with a city, once its gaps are in.
     const q = ctx.param('q');
@@ -219,10 +345,12 @@ export const panel = {
     // The filter values the catalogue really has (GET /v1/facets), with counts; the cities'
     // own regions are offered too (a region no solution names still keeps the global ones).
     Promise.all([
-      ctx.api.get('/v1/facets'),
+      ctx.facets(),
       ctx.cities().catch(() => []), // the city panel reports its own failure
     ]).then(([facets, cities]) => {
       fill(categoryList, facets.categories.map((c) => h('option', { value: c.value, label: `${c.value} (${c.count})` })));
+      fill(providerTypes, providerChecks((facets.provider_type || []).map((p) => ({ value: p.value, count: p.count })), () => { showFilterCount(); rerun(); }));
+      providerTypes.dataset.state = 'loaded';
       categoryList.dataset.state = 'loaded';
       const regions = new Map(facets.regions.map((r) => [r.value.toLowerCase(), r]));
       for (const c of cities) {
@@ -235,15 +363,31 @@ export const panel = {
       region.dataset.state = 'loaded';
     }).catch((err) => {
       region.dataset.state = 'error';
+      // The types the API accepts, without counts.
+      fill(providerTypes, providerChecks(Object.keys(PROVIDER_TYPES).map((value) => ({ value })), () => { showFilterCount(); rerun(); }));
+      providerTypes.dataset.state = 'error';
       ctx.fail(err, 'ask', 'The filter values could not be listed');
     });
   },
 };
 
-function renderResults(answer, body, ctx, dialog) {
+/** Checkboxes for the provider types, with counts when known. */
+function providerChecks(types, onChange) {
+  return types.map((t) => {
+    const id = `f-provider_type-${t.value}`;
+    return h('label', { class: 'check', for: id },
+      h('input', { type: 'checkbox', id, name: 'provider_type', value: t.value, onchange: onChange }),
+      ` ${PROVIDER_TYPES[t.value] || t.value}`,
+      t.count === undefined ? null : h('span', { class: 'count' }, ` (${t.count})`));
+  });
+}
+
+function renderResults(answer, body, ctx, dialog, catalogue) {
   const city = ctx.store.get('city');
   const gaps = ctx.store.get('gaps');
   const bandOf = new Map(gaps && city && body.city_id === gaps.city_id ? gaps.kpis.map((k) => [k.code, k.band]) : []);
+  const standing = ctx.store.get('sdgs');
+  const goalNames = new Map(standing && city && standing.city_id === body.city_id ? standing.goals.map((g) => [g.goal, g.name]) : []);
   const list = answer.results;
   const maxScore = Math.max(...list.map((r) => (r.explanation ? grossScore(r.explanation) : r.score)), 1e-9);
   const anyEvidence = list.some((r) => r.explanation && r.explanation.evidence > 0);
@@ -257,6 +401,10 @@ function renderResults(answer, body, ctx, dialog) {
     h('p', { class: 'muted small' },
       answer.needs_text ? [`“${answer.needs_text}”`, ' · '] : (body.needs === undefined && !city ? null : ['ranked by gaps only', ' · ']),
       `profile ${answer.profile} · ${num(answer.took_ms, 1)} ms${answer.cached ? ' (cached)' : ''}`),
+    answer.sdgs && answer.sdgs.length
+      ? h('p', { class: 'small goals-used', id: 'goals-used', dataset: { goals: answer.sdgs.join(',') } },
+        h('span', { class: 'muted' }, 'Focused on '), goalsWords(answer.sdgs, goalNames))
+      : null,
     answer.gaps_used.length
       ? h('div', { class: 'weighing' },
         h('span', { class: 'muted small' }, 'Weighing most: '),
@@ -276,22 +424,74 @@ function renderResults(answer, body, ctx, dialog) {
       h('summary', {}, 'The API request'),
       h('pre', { id: 'last-request' }, `POST /v1/match\n${JSON.stringify(body, null, 2)}`)));
 
+  const named = body.explain_ids && body.explain_ids.length
+    ? whyNotAnswers(answer, body.explain_ids, catalogue, { bandOf, withCity: Boolean(body.city_id), goalNames })
+    : null;
   if (!list.length) {
-    return [summary, h('p', { class: 'empty' }, 'Nothing passes these filters. Loosen a filter or ask differently.')];
+    return [summary, named, h('p', { class: 'empty' }, 'Nothing passes these filters. Loosen a filter or ask differently.')];
   }
-  const cards = h('ol', { class: 'cards', id: 'cards' }, list.map((r) => card(r, { maxScore, maxContribution, bandOf, dialog, withCity: Boolean(body.city_id) })));
-  return [summary, cards];
+  const cards = h('ol', { class: 'cards', id: 'cards' }, list.map((r) => card(r, { maxScore, maxContribution, bandOf, dialog, withCity: Boolean(body.city_id), goalNames })));
+  return [summary, named, cards];
 }
 
-function bandFromGap(gap) {
-  const a = 1 - gap;
-  return a < 0.33 ? '0-33' : a < 0.66 ? '33-66' : a < 0.95 ? '66-95' : '95-100';
+/** "Why not X?": for each solution the planner named, the API's reason in words (or where it
+ * is on this page), with its rank, score, the gap to the last result and the filter that left
+ * it out; its score in parts when it was ranked. */
+function whyNotAnswers(answer, asked, catalogue, { bandOf, withCity, goalNames }) {
+  const titleOf = new Map((catalogue || []).map((c) => [c.id, c.title]));
+  const missing = new Map(answer.not_returned.map((n) => [n.solution_id, n]));
+  const maxContribution = Math.max(...answer.not_returned.flatMap((n) => (n.explanation ? n.explanation.kpis.map((k) => k.contribution) : [])), 1e-9);
+  const items = asked.map((id) => {
+    const shown = answer.results.find((r) => r.solution_id === id);
+    const n = missing.get(id);
+    const title = shown ? shown.title : titleOf.get(id);
+    const reason = shown ? 'on_page' : n ? n.reason : 'unknown';
+    const titleId = nextId('why-not-title');
+    const facts = [];
+    if (n && n.rank !== null && n.rank !== undefined) facts.push(['Rank', h('span', { class: 'why-not-rank' }, String(n.rank))]);
+    if (n && n.score !== null && n.score !== undefined) facts.push(['Score', h('span', { class: 'why-not-score' }, num(n.score, 3))]);
+    if (n && n.score_gap !== null && n.score_gap !== undefined) {
+      facts.push(['Below the last result', h('span', { class: 'why-not-gap' }, signed(n.score_gap))]);
+    }
+    if (n && n.filter) {
+      facts.push(['Filter', h('span', { class: 'why-not-filter', dataset: { field: n.filter.field, value: n.filter.value, accepted: n.filter.accepted } },
+        `${FILTER_WORDS[n.filter.field] || n.filter.field}: it has `, h('strong', {}, n.filter.value), '; the filter accepts ', h('strong', {}, n.filter.accepted))]);
+    }
+    let why = null;
+    let toggle = null;
+    if (n && n.explanation) {
+      why = explanation(n.explanation, maxContribution, bandOf, withCity, goalNames);
+      why.id = nextId('why-not-why');
+      why.hidden = true;
+      toggle = h('button', { type: 'button', class: 'btn btn-small why-toggle', 'aria-expanded': 'false', 'aria-controls': why.id, 'aria-describedby': titleId }, 'Its score in parts');
+      toggle.addEventListener('click', () => {
+        const open = toggle.getAttribute('aria-expanded') !== 'true';
+        toggle.setAttribute('aria-expanded', String(open));
+        why.hidden = !open;
+        toggle.textContent = open ? 'Hide its score' : 'Its score in parts';
+      });
+    }
+    const message = shown
+      ? `It is on this page at rank ${shown.rank} with ${num(shown.score, 3)}.`
+      : n ? n.message : 'The answer says nothing about it.';
+    return h('li', { class: ['why-not-item', `reason-${reason}`], dataset: { id, reason } },
+      h('div', { class: 'why-not-head' },
+        h('span', { class: ['reason-pill', `reason-${reason}`] }, REASON[reason] || reason),
+        h('h5', { class: 'why-not-title', id: titleId }, title || id, title ? [' ', h('code', { class: 'why-not-id' }, id)] : null)),
+      h('p', { class: 'why-not-message' }, message),
+      facts.length ? h('dl', { class: 'why-not-facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))) : null,
+      toggle,
+      why);
+  });
+  return h('section', { class: 'why-not-answers', id: 'why-not-answers', 'aria-labelledby': 'why-not-answers-h' },
+    h('h4', { id: 'why-not-answers-h' }, asked.length === 1 ? 'Why not the solution you named?' : `Why not the ${asked.length} solutions you named?`),
+    h('ul', { class: 'why-not-list' }, items));
 }
 
-function card(r, { maxScore, maxContribution, bandOf, dialog, withCity }) {
+function card(r, { maxScore, maxContribution, bandOf, dialog, withCity, goalNames }) {
   const e = r.explanation;
   const titleId = nextId('card-title');
-  const why = e ? explanation(e, maxContribution, bandOf, withCity) : h('p', { class: 'muted' }, 'No explanation was requested.');
+  const why = e ? explanation(e, maxContribution, bandOf, withCity, goalNames) : h('p', { class: 'muted' }, 'No explanation was requested.');
   const whyBtn = h('button', { type: 'button', class: 'btn btn-small why-toggle', 'aria-expanded': 'false', 'aria-describedby': titleId }, 'Why this match');
   why.id = nextId('why');
   why.hidden = true;
@@ -305,12 +505,14 @@ function card(r, { maxScore, maxContribution, bandOf, dialog, withCity }) {
   const detailBtn = h('button', { type: 'button', class: 'btn btn-small', 'aria-describedby': titleId, onclick: () => dialog.open(r.solution_id, r.title) }, 'Details');
 
   const addressed = e ? e.kpis.slice(0, 3) : [];
-  return h('li', { class: 'card', dataset: { id: r.solution_id, rank: String(r.rank) } },
+  return h('li', { class: 'card', dataset: { id: r.solution_id, rank: String(r.rank), providerType: r.provider_type || '' } },
     h('div', { class: 'card-top' },
       h('span', { class: 'rank', 'aria-label': `Rank ${r.rank}` }, String(r.rank)),
       h('div', { class: 'card-heading' },
         h('h4', { class: 'card-title', id: titleId, tabindex: '-1' }, r.title),
-        r.provider ? h('p', { class: 'provider' }, r.provider) : null),
+        r.provider ? h('p', { class: 'provider' }, r.provider) : null,
+        r.provider_type ? h('p', { class: 'provider-type' },
+          h('span', { class: ['tag', 'ptype', `ptype-${r.provider_type}`], title: 'Who offers it' }, PROVIDER_TYPES[r.provider_type] || r.provider_type)) : null),
       h('div', { class: 'score', title: 'Score: words + KPIs + evidence from similar cities − diversity penalty' },
         h('span', { class: 'score-value' }, num(r.score, 3)),
         h('span', { class: 'score-label' }, 'score'))),
@@ -339,86 +541,6 @@ function card(r, { maxScore, maxContribution, bandOf, dialog, withCity }) {
       }, `${STATUS[a.status] || a.status} by ${a.city_name} (${a.year})`)))) : null,
     h('div', { class: 'card-actions' }, whyBtn, detailBtn),
     why);
-}
-
-/** A score part with its sign: "0.029", "−0.042". */
-function signed(v) {
-  return v < 0 ? `−${num(-v, 3)}` : num(v, 3);
-}
-
-/** The similar cities that adopted the solution (or dropped it), in the API's words. */
-function adoptions(e) {
-  const items = e.adoptions.map((a) => {
-    const against = a.status === 'discontinued' || a.contribution < 0;
-    return h('li', { class: ['adoption', `status-${a.status}`, against ? 'against' : 'for'], dataset: { city: a.city_id, status: a.status, contribution: String(a.contribution) } },
-      h('span', { class: ['status-pill', `status-${a.status}`] }, STATUS[a.status] || a.status),
-      h('span', { class: 'adoption-summary' }, a.summary),
-      h('span', { class: 'adoption-effect' },
-        against
-          ? [h('strong', {}, signed(a.contribution)), ' counts against it']
-          : Math.abs(a.contribution) < 0.0005
-            ? 'adds nothing to the score'
-            : [h('strong', {}, `+${num(a.contribution, 3)}`), ' for it']));
-  });
-  return h('section', { class: 'evidence', 'aria-label': 'Adopted by similar cities' },
-    h('h5', { class: 'evidence-title' }, 'Adopted by similar cities'),
-    h('ul', { class: 'adoptions' }, items),
-    h('p', { class: 'small muted' }, 'Who adopted it and how they do now: a correlation, not proof that the solution made the difference. A city that discontinued it counts against it.'));
-}
-
-/** The explanation drawn: the score's parts, one row per contributing KPI with the city's gap
- * and the KPI's share of the score, and the similar cities that adopted or dropped it. */
-function explanation(e, maxContribution, bandOf, withCity) {
-  const rows = e.kpis.map((k) => {
-    const band = k.gap === null ? null : bandOf.get(k.code) || bandFromGap(k.gap);
-    const standing = k.city_value === null || k.target === null
-      ? 'no data for the city'
-      : `${withUnit(k.city_value, k.unit)} now, target ${withUnit(k.target, k.unit)}`;
-    return h('li', { class: 'contrib', dataset: { code: k.code, contribution: String(k.contribution), gap: k.gap === null ? '' : String(k.gap) } },
-      h('div', { class: 'contrib-kpi' },
-        h('span', { class: 'kpi-name' }, k.name),
-        h('span', { class: 'kpi-meta' }, h('code', {}, k.code), ` · ${SOURCE[k.source] || k.source}`),
-        h('span', { class: 'kpi-meta' }, `${k.provenance} impact ${num(k.impact, 2)}${k.provenance === 'inferred' ? `, confidence ${num(k.confidence, 2)}` : ''}`)),
-      h('div', { class: 'contrib-bars' },
-        h('span', { class: 'bar-label' }, 'City’s gap'),
-        k.gap === null
-          ? h('span', { class: 'muted small no-data' }, 'no data')
-          : kind(meter(k.gap, bandClass(band), `gap to target ${pct(k.gap)}`), 'gap'),
-        h('span', { class: 'bar-value' }, k.gap === null ? '–' : pct(k.gap)),
-        h('span', { class: 'bar-label' }, 'Share of score'),
-        kind(meter(k.contribution / maxContribution, 'part-kpi', `${num(k.contribution, 3)} points of the score`), 'contribution'),
-        h('span', { class: 'bar-value' }, num(k.contribution, 3)),
-        h('span', { class: 'contrib-standing small muted' }, standing)));
-  });
-  const terms = e.matched_terms.length
-    ? e.matched_terms.map((t) => `${t.term}${t.from_synonym ? ' (synonym)' : ''} in ${t.fields.map((f) => FIELDS[f] || f).join(', ')}`).join('; ')
-    : 'none of the words';
-  return h('div', { class: 'why' },
-    h('dl', { class: 'parts' },
-      h('div', {}, h('dt', {}, 'Words'), h('dd', {}, num(e.text, 3), h('span', { class: 'small muted' }, ` — ${terms}`))),
-      h('div', {}, h('dt', {}, 'KPI gaps'), h('dd', {}, num(e.kpi, 3), h('span', { class: 'small muted' }, ` — from ${e.kpis.length} KPI${e.kpis.length === 1 ? '' : 's'} below`))),
-      h('div', {}, h('dt', {}, 'Evidence'), h('dd', {}, signed(e.evidence), h('span', { class: 'small muted' }, ` — ${evidenceWords(e, withCity)}`))),
-      e.diversity_penalty > 0 ? h('div', {}, h('dt', {}, 'Diversity'), h('dd', {}, `− ${num(e.diversity_penalty, 3)}`, h('span', { class: 'small muted' }, ' — repeats KPIs of results above'))) : null,
-      h('div', { class: 'total' }, h('dt', {}, 'Score'), h('dd', {}, num(e.score, 3)))),
-    rows.length ? h('ul', { class: 'contribs' }, rows) : h('p', { class: 'muted small' }, 'No KPI of the city weighs on this solution; it matched on words.'),
-    e.adoptions.length ? adoptions(e) : null);
-}
-
-function evidenceWords(e, withCity) {
-  const n = e.adoptions.length;
-  if (!withCity) return 'choose a city to weigh what similar cities adopted';
-  if (!n) return 'no similar city recorded adopting it';
-  const dropped = e.adoptions.filter((a) => a.status === 'discontinued').length;
-  const adopted = n - dropped;
-  const parts = [];
-  if (adopted) parts.push(`adopted by ${adopted} similar cit${adopted === 1 ? 'y' : 'ies'}`);
-  if (dropped) parts.push(`discontinued by ${dropped}`);
-  return `${parts.join(', ')} (below)`;
-}
-
-function kind(el, name) {
-  el.dataset.kind = name;
-  return el;
 }
 
 /** The solution detail dialog (one for the panel). */

@@ -1,13 +1,15 @@
 // City panel: choose a stored city or enter KPI values for a new one, and see where it stands
 // on the U4SSC KPIs (GET /v1/cities/{id}/gaps): dimensions, sub-dimensions, categories with
-// their bands, the weakest KPIs first, and the KPIs without data.
-// Publishes the chosen city ('city') and its gap analysis ('gaps') in the store; a weak KPI's
-// "Find solutions" button publishes 'focus'. Follows 'select-city' (a city chosen in another
-// view, e.g. Peer cities).
+// their bands, its SDG picture (GET /v1/cities/{id}/sdgs, drawn by sdgs.js), the weakest KPIs
+// first, and the KPIs without data.
+// Publishes the chosen city ('city'), its gap analysis ('gaps') and its SDG standing ('sdgs')
+// in the store; a weak KPI's "Find solutions" button publishes 'focus', a goal's 'focus-sdg'.
+// Follows 'select-city' (a city chosen in another view, e.g. Peer cities).
 
 import { h, fill, num, pct, withUnit, bandPill, bandClass, slug, toggleButton } from './dom.js';
 import { bandBars, meter } from './charts.js';
 import { parseKpiValues, observationIndex } from './kpivalues.js';
+import { sdgSection, sdgUnavailable } from './sdgs.js';
 
 const SHOWN = 10;
 
@@ -57,6 +59,7 @@ export const panel = {
         current = null;
         ctx.param('city', null);
         fill(body, emptyState());
+        ctx.store.set('sdgs', null);
         ctx.store.set('city', null);
         ctx.store.set('gaps', null);
         return;
@@ -65,6 +68,9 @@ export const panel = {
       ctx.param('city', id);
       body.setAttribute('aria-busy', 'true');
       body.classList.add('loading');
+      // The SDG standing loads alongside and fills its section when it arrives.
+      const standing = ctx.api.get(`/v1/cities/${ctx.api.seg(id)}/sdgs`);
+      standing.catch(() => {});
       try {
         const [gaps, catalogue] = await Promise.all([
           ctx.api.get(`/v1/cities/${ctx.api.seg(id)}/gaps`),
@@ -75,19 +81,38 @@ export const panel = {
         if (!city) city = await ctx.api.get(`/v1/cities/${ctx.api.seg(id)}`);
         if (current !== id) return;
         fill(body, renderGaps(city, gaps, catalogue, ctx));
+        ctx.store.set('sdgs', null);
         ctx.store.set('gaps', gaps);
         ctx.store.set('city', city);
         ctx.ok('city');
         ctx.say(`${city.name}: ${gaps.kpis.length} KPIs with data, ${gaps.missing.length} without.`);
+        showSdgs(id, city, standing);
       } catch (e) {
         if (current !== id) return;
         fill(body, emptyState());
+        ctx.store.set('sdgs', null);
         ctx.store.set('city', null);
         ctx.store.set('gaps', null);
         ctx.fail(e, 'city', `Loading the gap analysis of “${id}” failed`);
       } finally {
         body.removeAttribute('aria-busy');
         body.classList.remove('loading');
+      }
+    }
+
+    async function showSdgs(id, city, request) {
+      try {
+        const standing = await request;
+        if (current !== id) return;
+        const section = body.querySelector('#sdgs');
+        if (section) section.replaceWith(sdgSection(city, standing, ctx));
+        ctx.store.set('sdgs', standing);
+        ctx.ok('sdgs');
+      } catch (e) {
+        if (current !== id) return;
+        const section = body.querySelector('#sdgs');
+        if (section) section.replaceWith(sdgUnavailable());
+        ctx.fail(e, 'sdgs', `Loading the SDG picture of “${city.name}” failed`);
       }
     }
 
@@ -144,7 +169,7 @@ function renderGaps(city, gaps, catalogue, ctx) {
       h('ul', {}, city.needs.map((n) => h('li', {}, n))))
     : null;
 
-  return [head, counts, needs, peersLink, dimensions(gaps, catalogue), categories(gaps), weakest(gaps, ctx), missing(gaps, byCode)];
+  return [head, counts, needs, peersLink, dimensions(gaps, catalogue), categories(gaps), sdgSection(city, null, ctx), weakest(gaps, ctx), missing(gaps, byCode)];
 }
 
 /** Dimensions with their sub-dimensions (hierarchy from the catalogue, roll-ups from the API). */

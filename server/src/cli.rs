@@ -194,6 +194,10 @@ pub enum Command {
         /// their text alone (as in a marketplace where nobody tags).
         #[arg(long)]
         drop_declared: bool,
+        /// Evaluate the lead topics (a solution → the cities it should approach,
+        /// `topics/leads.jsonl`) instead of the match topics.
+        #[arg(long)]
+        leads: bool,
         /// Measure the ranking as served, from the feedback stored in the data directory
         /// (adopted = 2, shortlist/contact = 1, seen only = 0; impressions give the served run).
         #[arg(long)]
@@ -234,6 +238,16 @@ pub enum Command {
         /// Ranking profile file (JSON) to use instead of the built-in BEIR profile.
         #[arg(long)]
         profile: Option<PathBuf>,
+    },
+    /// Gap coverage of a portfolio against the top results of a match, over the bundled cities
+    /// (with their gaps only and with their stated needs).
+    EvalPortfolio {
+        /// Solutions per portfolio (1–10).
+        #[arg(long, default_value_t = 5)]
+        size: usize,
+        /// Diversity of the second match baseline (MMR over KPI profiles).
+        #[arg(long, default_value_t = 0.5)]
+        diversity: f32,
     },
     /// Score a TREC run file as trec_eval does (measure<TAB>topic|all<TAB>value).
     TrecEval {

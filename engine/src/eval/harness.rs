@@ -7,8 +7,53 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::{evaluate, EvalOptions, Measure, Qrels, Report, Run};
-use crate::bundle::{Judgment, Split, Topic};
+use crate::bundle::{Judgment, LeadTopic, Split, Topic};
 use crate::{Engine, Result};
+
+/// A judged topic the harness can run: a match topic (city + needs → solutions) or a lead
+/// topic (solution → cities). Both are judged in TREC qrels and measured the same way.
+pub trait JudgedTopic {
+    /// Topic id, as in the qrels.
+    fn id(&self) -> &str;
+    /// Train or held out.
+    fn split(&self) -> Split;
+    /// The engine's ranking for the topic, best first: (document id, score).
+    fn rank(&self, engine: &Engine, profile: Option<&str>, depth: usize) -> Result<Vec<(String, f64)>>;
+}
+
+impl JudgedTopic for Topic {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn split(&self) -> Split {
+        self.split
+    }
+    fn rank(&self, engine: &Engine, profile: Option<&str>, depth: usize) -> Result<Vec<(String, f64)>> {
+        let resp = engine.match_solutions(&self.request(depth.min(crate::limits::MAX_LIMIT), profile))?;
+        Ok(resp
+            .results
+            .into_iter()
+            .map(|r| (r.solution_id, f64::from(r.score)))
+            .collect())
+    }
+}
+
+impl JudgedTopic for LeadTopic {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn split(&self) -> Split {
+        self.split
+    }
+    fn rank(&self, engine: &Engine, profile: Option<&str>, depth: usize) -> Result<Vec<(String, f64)>> {
+        let resp = engine.leads(&self.request(depth.min(crate::leads::MAX_LEADS), profile))?;
+        Ok(resp
+            .results
+            .into_iter()
+            .map(|l| (l.city_id, f64::from(l.score)))
+            .collect())
+    }
+}
 
 /// Which topics to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +66,10 @@ pub enum TopicSelection {
 
 impl TopicSelection {
     /// Whether a topic is selected.
-    pub fn accepts(self, t: &Topic) -> bool {
+    pub fn accepts(self, t: &impl JudgedTopic) -> bool {
         match self {
             TopicSelection::All => true,
-            TopicSelection::Only(s) => t.split == s,
+            TopicSelection::Only(s) => t.split() == s,
         }
     }
 }
@@ -39,34 +84,35 @@ pub fn qrels_from(judgments: &[Judgment]) -> Qrels {
 }
 
 /// The judgments of the given topics only (so `-c` averaging counts exactly those topics).
-pub fn qrels_for(qrels: &Qrels, topics: &[Topic]) -> Qrels {
+pub fn qrels_for<T: JudgedTopic>(qrels: &Qrels, topics: &[T]) -> Qrels {
     let mut restricted = Qrels::new();
     for t in topics {
-        for (d, g) in qrels.topic(&t.id).into_iter().flatten() {
-            restricted.insert(t.id.clone(), d.clone(), *g);
+        for (d, g) in qrels.topic(t.id()).into_iter().flatten() {
+            restricted.insert(t.id().to_string(), d.clone(), *g);
         }
     }
     restricted
 }
 
 /// Ranks every topic with a profile and returns the run (top `depth` per topic).
-pub fn run_topics(engine: &Engine, topics: &[Topic], profile: Option<&str>, depth: usize, tag: &str) -> Result<Run> {
+pub fn run_topics<T: JudgedTopic>(
+    engine: &Engine,
+    topics: &[T],
+    profile: Option<&str>,
+    depth: usize,
+    tag: &str,
+) -> Result<Run> {
     let mut run = Run::new();
     for t in topics {
-        let resp = engine.match_solutions(&t.request(depth.min(crate::limits::MAX_LIMIT), profile))?;
-        run.add_scored(
-            t.id.clone(),
-            resp.results.into_iter().map(|r| (r.solution_id, f64::from(r.score))),
-            tag,
-        );
+        run.add_scored(t.id().to_string(), t.rank(engine, profile, depth)?, tag);
     }
     Ok(run)
 }
 
 /// Evaluates runs of several profiles on the same topics.
-pub fn evaluate_profiles(
+pub fn evaluate_profiles<T: JudgedTopic>(
     engine: &Engine,
-    topics: &[Topic],
+    topics: &[T],
     qrels: &Qrels,
     profiles: &[String],
     depth: usize,

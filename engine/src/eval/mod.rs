@@ -36,7 +36,8 @@ pub use trec::{trec_eval_order, trec_eval_ranking, Qrels, Run, RunEntry};
 
 mod harness;
 pub use harness::{
-    compare, evaluate_profiles, qrels_for, qrels_from, randomisation_p_value, run_topics, Comparison, TopicSelection,
+    compare, evaluate_profiles, qrels_for, qrels_from, randomisation_p_value, run_topics, Comparison, JudgedTopic,
+    TopicSelection,
 };
 
 mod tune;

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use kpimatch_engine::bundle::{Bundle, Split, Topic};
-use kpimatch_engine::eval::{compare, evaluate_profiles, qrels_from, Measure, Qrels, Report, TopicSelection};
+use kpimatch_engine::eval::{
+    compare, evaluate_profiles, qrels_from, JudgedTopic, Measure, Qrels, Report, TopicSelection,
+};
 use kpimatch_engine::Engine;
 
 use super::report;
@@ -21,6 +23,7 @@ pub struct EvalArgs {
     pub json: bool,
     pub svg: Option<PathBuf>,
     pub drop_declared: bool,
+    pub leads: bool,
 }
 
 pub fn parse_measures(list: &str) -> anyhow::Result<Vec<Measure>> {
@@ -59,8 +62,15 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
         }
     }
     let engine = Engine::from_bundle(&bundle)?;
-    let measures = parse_measures(&a.metrics)?;
     let sel = selection(&a.split)?;
+    if a.leads {
+        if a.topics.is_some() || a.qrels.is_some() {
+            bail!("--leads evaluates the bundle's lead topics; --topics and --qrels are for match topics");
+        }
+        let topics: Vec<_> = bundle.lead_topics.iter().filter(|t| sel.accepts(*t)).cloned().collect();
+        let qrels = qrels_from(&bundle.lead_judgments);
+        return evaluate_and_print(&engine, &topics, &qrels, &a);
+    }
     let topics: Vec<Topic> = match &a.topics {
         Some(p) => read_topics(p)?,
         None => bundle.topics.clone(),
@@ -72,6 +82,18 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
         Some(p) => Qrels::read_file(p).map_err(report)?,
         None => qrels_from(&bundle.judgments),
     };
+    evaluate_and_print(&engine, &topics, &qrels, &a)
+}
+
+/// Evaluates the profiles on the topics and prints the table (or JSON), the comparisons with
+/// the first profile, and the run files and chart when asked.
+fn evaluate_and_print<T: JudgedTopic>(
+    engine: &Engine,
+    topics: &[T],
+    qrels: &Qrels,
+    a: &EvalArgs,
+) -> anyhow::Result<ExitCode> {
+    let measures = parse_measures(&a.metrics)?;
     let profiles = if a.profiles.is_empty() {
         vec![
             "text-only".to_string(),
@@ -81,7 +103,7 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
     } else {
         a.profiles.clone()
     };
-    let results = evaluate_profiles(&engine, &topics, &qrels, &profiles, a.depth)?;
+    let results = evaluate_profiles(engine, topics, qrels, &profiles, a.depth)?;
     if let Some(dir) = &a.run_out {
         std::fs::create_dir_all(dir)?;
         for (name, run, _) in &results {

@@ -6,6 +6,7 @@ mod bundle;
 mod eval;
 mod import;
 mod matching;
+mod portfolio;
 mod serve;
 
 mod tune;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bundle { action } => bundle::run(&cli.bundle, action),
         Command::Serve(args) => serve::run(&cli.bundle, args),
         Command::EvalBeir { dir, run_out, profile } => beir::run(&cli.bundle, &dir, run_out, profile),
+        Command::EvalPortfolio { size, diversity } => portfolio::run(&cli.bundle, size, diversity),
         Command::TrecEval {
             qrels,
             run,
@@ -51,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval {
             from_feedback,
             drop_declared,
+            leads,
             data,
             topics,
             qrels,
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
                 svg,
                 drop_declared,
+                leads,
             };
             if from_feedback {
                 eval::from_feedback(&cli.bundle, data, &args)

@@ -79,10 +79,14 @@ static ASSETS: &[Asset] = &[
     asset!("charts.js", JS),
     asset!("kpivalues.js", JS),
     asset!("settings.js", JS),
+    asset!("explain.js", JS),
+    asset!("sdgs.js", JS),
     asset!("panel-city.js", JS),
     asset!("panel-ask.js", JS),
     asset!("panel-benchmark.js", JS),
     asset!("panel-peers.js", JS),
+    asset!("panel-portfolio.js", JS),
+    asset!("panel-provider.js", JS),
 ];
 
 fn find(name: &str) -> Option<&'static Asset> {
