@@ -1,4 +1,5 @@
-//! End-to-end tests of the planner's page (the planner view, peer cities, the benchmark) in a
+//! End-to-end tests of the planner's page (the planner view with its SDG picture, SDG focus and
+//! "why not", the portfolio, peer cities, the provider view, the benchmark) in a
 //! real headless Chromium (Debian's `chromium` and `chromium-driver`), driven over WebDriver
 //! with fantoccini. Each test starts the application in-process on port 0 with a fresh seeded
 //! data directory, a chromedriver child process and a browser with a fresh profile; what the
@@ -9,7 +10,10 @@
 //!
 //! Without Chromium these tests fail (they do not skip): install `chromium chromium-driver`.
 
+mod ask;
 mod benchmark;
 mod harness;
 mod peers;
 mod planner;
+mod portfolio;
+mod provider;
