@@ -122,3 +122,40 @@ pub fn generate(real: &[Solution], catalogue: &Catalogue, n: usize, seed: u64) -
     }
     out
 }
+
+/// Generates `n` synthetic cities around the `real` ones, deterministically for a seed: each
+/// copies a real city's observations with every value scaled by a factor in [0.6, 1.4] (so gaps
+/// differ), its population by one in [0.5, 2], and about one in ten records one to three
+/// deployments of `syn-<k>` solutions with `k < solutions`. Ids are `syn-city-<n>`.
+pub fn generate_cities(real: &[crate::city::City], solutions: usize, n: usize, seed: u64) -> Vec<crate::city::City> {
+    use crate::city::{Deployment, DeploymentStatus};
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| {
+            let mut c = real[i % real.len()].clone();
+            c.id = format!("syn-city-{i}");
+            c.name = format!("Synthetic City {i}");
+            c.population = c.population.map(|p| (p as f64 * rng.random_range(0.5..2.0)) as u64);
+            for o in &mut c.observations {
+                o.value *= rng.random_range(0.6..1.4);
+            }
+            c.deployments = if solutions > 0 && rng.random_range(0..10) == 0 {
+                let mut ids: Vec<usize> = (0..rng.random_range(1..=3))
+                    .map(|_| rng.random_range(0..solutions))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.into_iter()
+                    .map(|k| Deployment {
+                        solution_id: format!("syn-{k}"),
+                        year: 2020,
+                        status: [DeploymentStatus::Deployed, DeploymentStatus::Piloting][rng.random_range(0..2)],
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            c
+        })
+        .collect()
+}

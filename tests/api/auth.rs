@@ -53,7 +53,7 @@ fn operations() -> Vec<(Method, String)> {
 fn admin_only(method: &Method, path: &str) -> bool {
     path.starts_with("/v1/keys")
         || !(matches!(*method, Method::GET | Method::HEAD)
-            || (*method == Method::POST && (path == "/v1/match" || path == "/v1/evaluations")))
+            || (*method == Method::POST && matches!(path, "/v1/match" | "/v1/evaluations" | "/v1/portfolio")))
 }
 
 #[tokio::test]

@@ -161,6 +161,7 @@ fn solutions_written_before_provider_types_become_companies() {
     drop(PostgresStore::connect(&db.url, 1).unwrap());
     db.execute("UPDATE kpimatch_schema SET version = 2");
     for (id, body) in [("old", old), ("typed", typed)] {
+        let body = body.replace('\'', "''");
         db.execute(&format!(
             "INSERT INTO solutions (id, body) VALUES ('{id}', '{body}'::jsonb)"
         ));

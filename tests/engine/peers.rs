@@ -777,3 +777,114 @@ fn profiles_written_before_evidence_still_load() {
     bad.evidence_weight = -0.1;
     assert!(bad.problems().iter().any(|m| m.contains("evidence_weight")));
 }
+
+/// The measured shortfall that set evidence's strength (issue #13): a near-twin (similarity
+/// about 0.9) that deployed a solution and reached the water-loss target while the asking city
+/// loses far more must move that solution up by a few places; the same record from a barely
+/// similar city (just above the 0.6 threshold) is worth a small fraction of that and cannot pass
+/// a solution clearly ahead.
+#[test]
+fn strong_evidence_moves_a_solution_a_few_places_and_weak_evidence_does_not() {
+    let b = bundle();
+    let loss = b.catalogue.resolve(LOSS).unwrap();
+    let mut me = b.city("qasr-alwan").unwrap().clone();
+    me.id = "me".into();
+    me.deployments.clear();
+    let request = MatchRequest::for_city("me").with_needs("").with_limit(100);
+    let ranked = |e: &Engine, id: &str| -> (usize, f32) {
+        let r = e.match_solutions(&request).unwrap();
+        assert_parts_sum(&r);
+        let p = r.results.iter().position(|x| x.solution_id == id).unwrap();
+        (p + 1, r.results[p].explanation.as_ref().unwrap().evidence)
+    };
+    let engine_with_peer = |peer: Option<City>| {
+        let mut e = Engine::empty_for(b).unwrap();
+        e.upsert_solutions(b.solutions.clone()).unwrap();
+        e.upsert_city(me.clone()).unwrap();
+        if let Some(p) = peer {
+            e.upsert_city(p).unwrap();
+        }
+        e
+    };
+    // A water-loss solution a few places below the top.
+    let alone = engine_with_peer(None);
+    let r = alone.match_solutions(&request).unwrap();
+    let target = r.results[4..]
+        .iter()
+        .find(|x| alone.solution(&x.solution_id).unwrap().profile.get(loss).is_some())
+        .expect("a water-loss solution below the top four")
+        .solution_id
+        .clone();
+    let (before, _) = ranked(&alone, &target);
+
+    // The near-twin: the same city at the water-loss target, a little better elsewhere.
+    let mut twin = me.clone();
+    twin.id = "twin".into();
+    twin.name = "Twin".into();
+    for o in &mut twin.observations {
+        if o.kpi == b.catalogue.get(loss).code {
+            o.value = b.catalogue.get(loss).target;
+        }
+    }
+    twin.deployments = vec![deployment(&target, 2020, DeploymentStatus::Deployed)];
+    let strong = engine_with_peer(Some(twin));
+    let s = strong.peers("me", 1).unwrap().peers[0].similarity.score;
+    assert!(s > 0.85, "the twin's similarity is {s}");
+    let (after_strong, strong_evidence) = ranked(&strong, &target);
+
+    // Barely similar: another region and size, the other KPI values moved until the city is
+    // just above the similarity threshold.
+    let far_city = |down: f64, up: f64| {
+        let mut far = me.clone();
+        far.id = "far".into();
+        far.name = "Far".into();
+        far.region = "Europe".into();
+        far.population = Some(4_000_000);
+        for (i, o) in far.observations.iter_mut().enumerate() {
+            if o.kpi == b.catalogue.get(loss).code {
+                o.value = b.catalogue.get(loss).target;
+            } else {
+                o.value *= if i % 2 == 0 { down } else { up };
+            }
+        }
+        far.deployments = vec![deployment(&target, 2020, DeploymentStatus::Deployed)];
+        far
+    };
+    let (weak, w) = [(0.9, 1.1), (0.8, 1.25), (0.7, 1.4), (0.6, 1.6), (0.5, 1.8)]
+        .into_iter()
+        .map(|(d, u)| {
+            let e = engine_with_peer(Some(far_city(d, u)));
+            let w = e.peers("me", 1).unwrap().peers[0].similarity.score;
+            (e, w)
+        })
+        .find(|(_, w)| (EVIDENCE_MIN_SIMILARITY..0.68).contains(w))
+        .expect("a far city just above the similarity threshold");
+    let (after_weak, weak_evidence) = ranked(&weak, &target);
+
+    eprintln!(
+        "{target}: rank {before} alone, {after_strong} with the twin ({s:.2}, evidence {strong_evidence:.4}), \
+         {after_weak} with the far city ({w:.2}, evidence {weak_evidence:.4})"
+    );
+    assert!(
+        before >= after_strong + 2,
+        "a near-twin's record moved {target} from {before} only to {after_strong}"
+    );
+    // Ranks 4–9 of this city lie within about 0.003 of each other, so any evidence reorders
+    // them; what must hold is that a barely similar city's record is worth a small fraction of
+    // a near-twin's and too little to pass a solution a clear step ahead (0.01 and more).
+    assert!(
+        weak_evidence * 20.0 < strong_evidence,
+        "{weak_evidence} vs {strong_evidence}"
+    );
+    assert!(weak_evidence < 0.01, "{weak_evidence}");
+    let r = alone.match_solutions(&request).unwrap();
+    let clear_ahead = r
+        .results
+        .iter()
+        .filter(|x| x.score > r.results[before - 1].score + 0.01)
+        .count();
+    assert!(
+        after_weak > clear_ahead,
+        "{target} passed a solution 0.01 or more ahead with weak evidence"
+    );
+}

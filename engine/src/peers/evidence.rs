@@ -11,6 +11,15 @@ use crate::kpi::{achievement, Catalogue, KpiCode};
 /// Least similarity at which a city's deployments count as evidence for another.
 pub const EVIDENCE_MIN_SIMILARITY: f64 = 0.6;
 
+/// How much a peer's deployment counts by its similarity: the square of the similarity
+/// rescaled from [`EVIDENCE_MIN_SIMILARITY`] (0) to an identical city (1), so a near-twin's
+/// record (0.94 → 0.72) weighs tens of times a barely similar city's (0.66 → 0.02) (see the
+/// module documentation).
+pub fn evidence_strength(similarity: f64) -> f64 {
+    let above = ((similarity - EVIDENCE_MIN_SIMILARITY) / (1.0 - EVIDENCE_MIN_SIMILARITY)).clamp(0.0, 1.0);
+    above * above
+}
+
 /// σ of a status: how a deployment votes (see the module documentation).
 fn status_weight(s: DeploymentStatus) -> f64 {
     match s {
@@ -330,7 +339,7 @@ pub(crate) fn compute<'a>(
                     }
                 }
             }
-            let vote = sim.score * sigma * r / total;
+            let vote = evidence_strength(sim.score) * sigma * r / total;
             if vote == 0.0 || !vote.is_finite() {
                 continue;
             }

@@ -53,7 +53,11 @@
 //! every other stored city P that records deployments, is comparable with C and has similarity
 //! `s ≥` [`EVIDENCE_MIN_SIMILARITY`], each deployment of a stored solution S with KPI profile
 //! impacts `impactₖ` (declared or inferred; `W = Σₖ impactₖ`) casts a vote
-//! `v = s · σ · r` where
+//! `v = ŝ · σ · r` where `ŝ = ((s − 0.6) / (1 − 0.6))²` is the square of the peer's similarity
+//! rescaled from the threshold (0) to an identical city (1) — so a near-twin's record (s = 0.94:
+//! ŝ = 0.72) counts tens of times a barely similar city's (s = 0.66: ŝ = 0.02), and strong
+//! evidence (a near-twin far ahead on the city's weakest KPI, or several such peers) can move a
+//! solution by a few places while weak evidence hardly moves it — and
 //!
 //! * for `deployed` (σ = 1) and `piloting` (σ = ½):
 //!   `r = Σₖ impactₖ · gₖ · supportₖ / W`, with
@@ -75,7 +79,7 @@ mod group;
 mod similarity;
 
 pub use benchmark::{Benchmark, CategoryStanding, KpiStanding, PeerBest, PeerRef, PeerShare, YearValue};
-pub use evidence::{Adoption, AdoptionKpi, Evidence, EVIDENCE_MIN_SIMILARITY};
+pub use evidence::{evidence_strength, Adoption, AdoptionKpi, Evidence, EVIDENCE_MIN_SIMILARITY};
 pub use group::{KpiAhead, Peer, Peers, AHEAD_MARGIN};
 pub use similarity::{Comparison, PopulationBand, Similarity, MIN_COMPARABLE_KPIS};
 
