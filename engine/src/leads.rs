@@ -141,7 +141,8 @@ pub struct LeadResponse {
     pub solution_id: String,
     /// The page of leads, best first (ties by city id).
     pub results: Vec<Lead>,
-    /// Cities that passed the filters and were ranked (adopters excluded).
+    /// Cities that passed the filters (adopters excluded); those the solution scores nothing
+    /// for are not listed.
     pub candidates: usize,
     /// Cities evaluated exactly (the rest were bounded out).
     pub evaluated: usize,

@@ -42,8 +42,8 @@ pub struct NotReturned {
     pub rank: Option<usize>,
     /// Its score, when ranked.
     pub score: Option<f32>,
-    /// How far its score is below the last result on the page (when there is one and it ranks
-    /// below it).
+    /// How far its score is below the last result on the page (`ranked_lower` only; never
+    /// negative).
     pub score_gap: Option<f32>,
     /// Its full explanation, when ranked: the parts add up to `score`.
     pub explanation: Option<Explanation>,
@@ -172,7 +172,11 @@ impl Ranker<'_> {
                         scored.score
                     ),
                 )
-            } else if rank <= page.offset + page.limit && page.diversity > 0.0 {
+            } else if page.diversity > 0.0
+                && (rank <= page.offset + page.limit || last.is_some_and(|l| scored.score >= l))
+            {
+                // The page is diversified: its scores are net of the penalty, so a solution
+                // scoring at least the last one shown was moved off by diversity, not by score.
                 (
                     NotReturnedReason::Diversity,
                     format!(
@@ -360,5 +364,31 @@ mod tests {
         assert!(
             matches!(ENGINE.match_solutions(&req), Err(Error::InvalidField { field, .. }) if field == "explain_ids[0]")
         );
+    }
+
+    /// On a diversified page the results' scores are net of the penalty: a named solution whose
+    /// score is at least the last one shown was moved off by diversity, and a gap below the
+    /// last result is never negative.
+    #[test]
+    fn on_a_diversified_page_the_gap_is_never_negative() {
+        let e = &*ENGINE;
+        let mut all = request(&[]);
+        all.limit = 30;
+        all.explain = false;
+        let ranked = e.match_solutions(&all).unwrap().results;
+        let mut req = request(&[]);
+        req.diversity = 0.5;
+        req.explain_ids = ranked.iter().map(|r| r.solution_id.clone()).collect::<Vec<_>>()[..20].to_vec();
+        let r = e.match_solutions(&req).unwrap();
+        let last = r.results.last().unwrap().score;
+        assert!(!r.not_returned.is_empty());
+        for n in &r.not_returned {
+            match n.reason {
+                R::RankedLower => assert!(n.score_gap.unwrap() >= 0.0 && n.score.unwrap() < last, "{n:?}"),
+                R::Diversity => assert!(n.score_gap.is_none()),
+                other => panic!("{other:?}: {n:?}"),
+            }
+        }
+        assert!(r.not_returned.iter().any(|n| n.reason == R::Diversity));
     }
 }

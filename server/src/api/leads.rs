@@ -91,7 +91,8 @@ pub struct LeadsView {
     pub solution_id: String,
     /// The page of leads, best first (ties by city id).
     pub results: Vec<LeadView>,
-    /// Cities that passed the filters and were ranked (adopters excluded).
+    /// Cities that passed the filters (adopters excluded); those the solution scores nothing
+    /// for are not listed.
     pub candidates: usize,
     /// Of those, the cities scored exactly (the others could not reach the page).
     pub evaluated: usize,

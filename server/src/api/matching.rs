@@ -340,7 +340,8 @@ pub struct NotReturnedView {
     pub rank: Option<usize>,
     /// Its score, when ranked.
     pub score: Option<f32>,
-    /// How far below the last result on the page its score is.
+    /// How far below the last result on the page its score is (`ranked_lower` only; never
+    /// negative).
     pub score_gap: Option<f32>,
     /// Its full explanation, when ranked (the parts add up to `score`).
     pub explanation: Option<ExplanationView>,
