@@ -8,7 +8,7 @@
 // The goals' names come from the chosen city's SDG standing ('sdgs' in the store, published by
 // the City panel); without a city the goals are numbers.
 
-import { h, fill, num, pct, bandPill, bandClass, bandFromGap, debounce, nextId } from './dom.js';
+import { h, fill, num, pct, bandPill, bandClass, bandFromGap, nextId } from './dom.js';
 import { meter, scoreBar, grossScore, legendItem } from './charts.js';
 import { SOURCE, FIELDS, STATUS, PROVIDER_TYPES, signed, goalsWords, explanation } from './explain.js';
 
@@ -127,6 +127,9 @@ export const panel = {
     let controller = null;
     let seq = 0;
     let asked = false;
+    let pendingRerun = null;
+    // The catalogue, briefly (for "why not" suggestions and titles), once it was needed.
+    let catalogue = null;
 
     const dialog = solutionDialog(ctx);
 
@@ -192,6 +195,7 @@ export const panel = {
     };
 
     async function run() {
+      clearTimeout(pendingRerun);
       asked = true;
       ctx.param('q', needs.value.trim() || null);
       const named = namedSolutions();
@@ -216,8 +220,13 @@ export const panel = {
       results.setAttribute('aria-busy', 'true');
       submit.disabled = true;
       try {
-        const answer = await ctx.api.post('/v1/match', body, { signal: controller.signal });
+        // The solutions asked about are named by their titles: the catalogue comes along.
+        const [answer, titles] = await Promise.all([
+          ctx.api.post('/v1/match', body, { signal: controller.signal }),
+          body.explain_ids ? ctx.solutions().catch(() => null) : null,
+        ]);
         if (mine !== seq) return;
+        if (titles) catalogue = titles;
         fill(results, renderResults(answer, body, ctx, dialog, catalogue));
         results.dataset.state = 'done';
         results.dataset.seq = String(mine);
@@ -247,7 +256,11 @@ export const panel = {
         run();
       }
     });
-    const rerun = debounce(() => { if (asked) run(); }, 250);
+    // A changed filter asks again shortly (once asked); asking first cancels that.
+    const rerun = () => {
+      clearTimeout(pendingRerun);
+      pendingRerun = setTimeout(() => { if (asked) run(); }, 250);
+    };
     diversity.addEventListener('input', () => {
       diversityOut.textContent = num(Number(diversity.value));
       showFilterCount();
@@ -260,7 +273,6 @@ export const panel = {
       whyNot.removeAttribute('aria-invalid');
     });
     // The catalogue's ids and titles are suggested once the field is used.
-    let catalogue = null;
     whyNot.addEventListener('focus', () => {
       if (whyNotList.dataset.state !== 'empty') return;
       whyNotList.dataset.state = 'loading';

@@ -389,6 +389,17 @@ async fn why_not_and_provider_types_are_answered_as_the_api_answers() {
         }
     }
     assert_eq!(reasons, ["ranked_lower", "not_found", "no_score", "on_page"]);
+    // Named by their titles (the id beside them); an unknown id by itself.
+    let titles = strings(
+        &b.js("return [...document.querySelectorAll('#why-not-answers .why-not-title')].map(t => t.textContent)")
+            .await,
+    );
+    let lower_title = b.app.get_json(&format!("/v1/solutions/{lower}")).await["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(titles[0], format!("{lower_title} {lower}"));
+    assert_eq!(titles[1], "no-such-solution");
 
     // The ranked one's score in parts: the API's KPIs.
     b.click("#why-not-answers li.reason-ranked_lower .why-toggle").await;
