@@ -28,47 +28,19 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use kpimatch_engine::bundle::Bundle;
 use kpimatch_engine::leads::LeadRequest;
 use kpimatch_engine::portfolio::PortfolioRequest;
-use kpimatch_engine::ranking::{CityInput, ProfileSet, RankingProfile};
+use kpimatch_engine::ranking::CityInput;
 use kpimatch_engine::{synth, Engine, MatchRequest};
+use support::{bundle, needs_texts, sizes};
+
+mod support;
 
 const SEED: u64 = 42;
 /// Catalogue size of the leads benches.
 const LEAD_SOLUTIONS: usize = 1_000;
 
-fn bundle() -> Bundle {
-    Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).expect("the bundled index-data loads")
-}
-
-fn sizes(var: &str, default: &str) -> Vec<usize> {
-    std::env::var(var)
-        .unwrap_or_else(|_| default.to_string())
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.trim()
-                .replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{var}: '{s}' is not a count"))
-        })
-        .collect()
-}
-
-fn needs_texts() -> Vec<&'static str> {
-    include_str!("needs.txt")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(12)
-        .collect()
-}
-
 fn engine_with(bundle: &Bundle, solutions: usize, cities: &[kpimatch_engine::city::City]) -> Engine {
     let started = Instant::now();
-    let mut profiles = bundle.profiles.clone();
-    if !profiles.iter().any(|p| p.name == "default") {
-        profiles.push(RankingProfile::default());
-    }
-    let profiles = ProfileSet::new(profiles, "default").expect("a default profile");
-    let mut engine = Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles).expect("an engine");
+    let mut engine = Engine::empty_for(bundle).expect("an engine");
     let all = synth::generate(&bundle.solutions, &bundle.catalogue, solutions, SEED);
     for chunk in all.chunks(50_000) {
         engine

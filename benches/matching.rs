@@ -41,9 +41,11 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
 use kpimatch_engine::bundle::Bundle;
 use kpimatch_engine::city::GapAnalysis;
-use kpimatch_engine::ranking::{ProfileSet, RankingProfile};
 use kpimatch_engine::solution::Solution;
 use kpimatch_engine::{synth, Engine, MatchRequest};
+use support::{bundle, needs_texts, sizes};
+
+mod support;
 
 /// Seed of every synthetic catalogue.
 const SYNTH_SEED: u64 = 42;
@@ -55,50 +57,9 @@ const TOP: usize = 10;
 const DEFAULT_SIZES: &str = "1000,10000,100000,1000000";
 const DEFAULT_BUILD_SIZES: &str = "10000,100000";
 
-/// Needs texts of the match benches, paired in order with the bundle's cities (cycled): the
-/// first 12 lines of `benches/needs.txt`, which the HTTP load test (`load/cold_match.lua`) also
-/// rotates through.
-fn needs_texts() -> Vec<&'static str> {
-    include_str!("needs.txt")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(12)
-        .collect()
-}
-
-fn bundle() -> Bundle {
-    Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).expect("the bundled index-data loads")
-}
-
-/// Sizes from an environment variable: comma-separated counts (`_` allowed as a separator).
-fn sizes(var: &str, default: &str) -> Vec<usize> {
-    let text = std::env::var(var).unwrap_or_else(|_| default.to_string());
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let n: usize = s
-                .replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{var}: '{s}' is not a count of solutions"));
-            assert!(
-                (1..=synth::MAX_SOLUTIONS).contains(&n),
-                "{var}: {n} is outside 1..={}",
-                synth::MAX_SOLUTIONS
-            );
-            n
-        })
-        .collect()
-}
-
 /// An empty engine with the bundle's catalogue, vocabulary and profiles (as `Engine::from_bundle`).
 fn empty_engine(bundle: &Bundle) -> Engine {
-    let mut profiles = bundle.profiles.clone();
-    if !profiles.iter().any(|p| p.name == "default") {
-        profiles.push(RankingProfile::default());
-    }
-    let profiles = ProfileSet::new(profiles, "default").expect("the bundle has a default profile");
-    Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles).expect("an empty engine")
+    Engine::empty_for(bundle).expect("an empty engine")
 }
 
 fn upsert_in_chunks(engine: &mut Engine, solutions: Vec<Solution>) {

@@ -341,6 +341,13 @@ impl Engine {
 
     /// Turns a request into the plan the ranker executes (for inspection and explanations).
     pub fn plan(&self, req: &MatchRequest) -> Result<QueryPlan> {
+        self.plan_with_adopters(req, None)
+    }
+
+    /// [`Engine::plan`], with adoption evidence read from the given adopting cities only
+    /// (`None`: every city that records deployments). Evidence for a solution depends only on
+    /// the cities that record it, so a caller that needs one solution's evidence passes those.
+    pub(crate) fn plan_with_adopters(&self, req: &MatchRequest, only: Option<&[&str]>) -> Result<QueryPlan> {
         let profile = self.profiles.get(req.profile.as_deref())?;
         let city = plan::resolve_city(&req.city, |id| self.city(id), &self.catalogue)?;
         let gaps = match (&req.city, city) {
@@ -367,7 +374,11 @@ impl Engine {
         if let (Some(c), Some(g)) = (city, plan.gaps.clone()) {
             if profile.evidence_weight > 0.0 && !self.adopters.is_empty() {
                 let me = CityProfile::new(c, &g, self.catalogue.len());
-                let adopters = self.adopters.ids().filter_map(|id| self.stored_profile(id));
+                let ids: Vec<&str> = match only {
+                    Some(ids) => ids.to_vec(),
+                    None => self.adopters.ids().collect(),
+                };
+                let adopters = ids.into_iter().filter_map(|id| self.stored_profile(id));
                 plan.evidence = peers::evidence(
                     &me,
                     &plan.q,
@@ -472,16 +483,7 @@ impl Engine {
         let profile = self.profiles.get(req.profile.as_deref())?;
         let filters = req.filters.compile(&self.catalogue, &self.table)?;
         let plan = self.plan(req)?;
-        let ranker = Ranker {
-            catalogue: &self.catalogue,
-            table: &self.table,
-            lists: &self.lists,
-            text: &self.text,
-            profile,
-            plan: &plan,
-            filters: &filters,
-            analyzer: &self.analyzer,
-        };
+        let ranker = self.ranker(profile, &plan, &filters);
         let need = req.offset + req.limit;
         // Diversity re-ranks a pool that does not depend on the page (the top 300, or three
         // times the page's end when deeper), so pages are windows of one diversified ranking.
@@ -528,6 +530,25 @@ impl Engine {
         })
     }
 
+    /// The ranker of one request over this engine's solutions.
+    pub(crate) fn ranker<'a>(
+        &'a self,
+        profile: &'a crate::ranking::RankingProfile,
+        plan: &'a QueryPlan,
+        filters: &'a crate::ranking::CompiledFilters,
+    ) -> Ranker<'a> {
+        Ranker {
+            catalogue: &self.catalogue,
+            table: &self.table,
+            lists: &self.lists,
+            text: &self.text,
+            profile,
+            plan,
+            filters,
+            analyzer: &self.analyzer,
+        }
+    }
+
     /// Every solution scored exactly (no candidate lists, no bounds), best first with ties by
     /// id: the reference the exact top-k is tested against.
     #[cfg(test)]
@@ -535,16 +556,7 @@ impl Engine {
         let profile = self.profiles.get(req.profile.as_deref()).unwrap();
         let filters = req.filters.compile(&self.catalogue, &self.table).unwrap();
         let plan = self.plan(req).unwrap();
-        let ranker = Ranker {
-            catalogue: &self.catalogue,
-            table: &self.table,
-            lists: &self.lists,
-            text: &self.text,
-            profile,
-            plan: &plan,
-            filters: &filters,
-            analyzer: &self.analyzer,
-        };
+        let ranker = self.ranker(profile, &plan, &filters);
         let ords: Vec<u32> = self.table.iter().map(|(o, _)| o).collect();
         let text = self.text.score_ords(&plan.text, &ords).unwrap();
         let text_on = profile.text_weight > 0.0 && !plan.text.is_empty();

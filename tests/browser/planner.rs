@@ -16,6 +16,23 @@ pub(crate) fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The matched terms of an explanation as a card shows them (`≈ ` before a vocabulary term).
+pub(crate) fn terms_shown(explanation: &Value) -> Vec<String> {
+    explanation["matched_terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let term = t["term"].as_str().unwrap();
+            if t["from_synonym"].as_bool().unwrap() {
+                format!("≈ {term}")
+            } else {
+                term.to_string()
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn ids(answer: &Value) -> Vec<String> {
     answer["results"]
         .as_array()
@@ -279,19 +296,7 @@ async fn asking_shows_the_api_ranking_explains_it_and_filters_it() {
     assert_eq!(card["summary"], first["summary"]);
     let score: f64 = card["score"].as_str().unwrap().parse().unwrap();
     assert!((score - first["score"].as_f64().unwrap()).abs() < 6e-4, "{card}");
-    let terms: Vec<String> = first["explanation"]["matched_terms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let term = t["term"].as_str().unwrap();
-            if t["from_synonym"].as_bool().unwrap() {
-                format!("≈ {term}")
-            } else {
-                term.to_string()
-            }
-        })
-        .collect();
+    let terms = terms_shown(&first["explanation"]);
     assert!(!terms.is_empty(), "the question's words match the first result");
     assert_eq!(strings(&card["terms"]), terms);
 

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::harness::Browser;
-use crate::planner::strings;
+use crate::planner::{strings, terms_shown};
 
 /// The solution the tests approach cities with: two stored cities record it (one dropped it).
 pub(crate) const SOLUTION: &str = "rillstone-meter-as-a-service";
@@ -118,19 +118,7 @@ async fn assert_leads_match(b: &Browser, answer: &Value) {
                 None => assert!(g["drawn"].is_null(), "{what}"),
             }
         }
-        let terms: Vec<String> = e["matched_terms"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                let term = t["term"].as_str().unwrap();
-                if t["from_synonym"].as_bool().unwrap() {
-                    format!("≈ {term}")
-                } else {
-                    term.to_string()
-                }
-            })
-            .collect();
+        let terms = terms_shown(e);
         assert_eq!(strings(&card["terms"]), terms, "{what}");
         let summaries: Vec<String> = e["adoptions"]
             .as_array()

@@ -7,7 +7,7 @@ use super::Engine;
 use crate::city::{City, GapAnalysis};
 use crate::index::StoredSolution;
 use crate::leads::{Lead, LeadAdopter, LeadRequest, LeadResponse};
-use crate::ranking::{plan, MatchRequest, Ranker, RankingProfile};
+use crate::ranking::{plan, MatchRequest, RankingProfile};
 use crate::solution::filter_key;
 use crate::{Error, Result};
 
@@ -134,8 +134,19 @@ impl Engine {
             let kpi = kpi_part(profile, stored, &q);
             candidates.push(Candidate { city, kpi, bound: 0.0 });
         }
-        let adopted_by_someone = self.adopters.ids().any(|id| {
-            self.cities.get(id).is_some_and(|c| {
+        // The cities recording this solution, in the order evidence reads adopters: the only
+        // ones whose deployments bear on its evidence in any city.
+        let its_adopters: Vec<&str> = self
+            .adopters
+            .ids()
+            .filter(|id| {
+                self.cities
+                    .get(*id)
+                    .is_some_and(|c| c.deployments.iter().any(|d| d.solution_id == req.solution_id))
+            })
+            .collect();
+        let adopted_by_someone = its_adopters.iter().any(|id| {
+            self.cities.get(*id).is_some_and(|c| {
                 c.deployments.iter().any(|d| {
                     d.solution_id == req.solution_id && d.status != crate::city::DeploymentStatus::Discontinued
                 })
@@ -164,7 +175,9 @@ impl Engine {
                 break;
             }
             evaluated += 1;
-            let Some((score, explanation)) = self.lead_score(c.city, profile, ord, stored, req.explain)? else {
+            let Some((score, explanation)) =
+                self.lead_score(c.city, profile, ord, stored, &its_adopters, req.explain)?
+            else {
                 continue;
             };
             let at = best.partition_point(|(s, city, _)| *s > score || (*s == score && city.id < c.city.id));
@@ -205,21 +218,13 @@ impl Engine {
         profile: &RankingProfile,
         ord: u32,
         stored: &StoredSolution,
+        its_adopters: &[&str],
         explain: bool,
     ) -> Result<Option<(f32, Option<crate::ranking::Explanation>)>> {
         let req = MatchRequest::for_city(&city.id).with_profile(&profile.name);
-        let plan = self.plan(&req)?;
+        let plan = self.plan_with_adopters(&req, Some(its_adopters))?;
         let filters = crate::ranking::Filters::default().compile(&self.catalogue, &self.table)?;
-        let ranker = Ranker {
-            catalogue: &self.catalogue,
-            table: &self.table,
-            lists: &self.lists,
-            text: &self.text,
-            profile,
-            plan: &plan,
-            filters: &filters,
-            analyzer: &self.analyzer,
-        };
+        let ranker = self.ranker(profile, &plan, &filters);
         let Some(scored) = ranker.score_one(ord)? else {
             return Ok(None);
         };

@@ -5,6 +5,7 @@ mod filter;
 pub(crate) mod plan;
 mod profile;
 mod ranker;
+pub(crate) use filter::CompiledFilters;
 #[cfg(test)]
 pub(crate) use ranker::combine;
 pub(crate) use ranker::Ranker;

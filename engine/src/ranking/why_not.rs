@@ -391,4 +391,28 @@ mod tests {
         }
         assert!(r.not_returned.iter().any(|n| n.reason == R::Diversity));
     }
+
+    /// Asking "why not?" never changes the page, and empty `explain_ids` or `sdgs` leave a
+    /// request exactly as it was (scores bit for bit).
+    #[test]
+    fn asking_why_not_and_empty_focus_change_nothing() {
+        let e = &*ENGINE;
+        let plain = e.match_solutions(&request(&[])).unwrap();
+        let asked = e
+            .match_solutions(&request(&["no-such-solution", "clearflow-nrw-performance-contract"]))
+            .unwrap();
+        let page = |r: &crate::MatchResponse| -> Vec<(String, u32)> {
+            r.results
+                .iter()
+                .map(|x| (x.solution_id.clone(), x.score.to_bits()))
+                .collect()
+        };
+        assert_eq!(page(&plain), page(&asked));
+        assert!(plain.not_returned.is_empty());
+        let mut empty = request(&[]);
+        empty.sdgs = Vec::new();
+        assert_eq!(page(&plain), page(&e.match_solutions(&empty).unwrap()));
+        assert_eq!(e.plan(&empty).unwrap().q, e.plan(&request(&[])).unwrap().q);
+        assert!(plain.sdgs.is_empty());
+    }
 }
