@@ -62,7 +62,7 @@ fn engine_with(bundle: &Bundle, solutions: usize, cities: &[kpimatch_engine::cit
 fn bench_leads(c: &mut Criterion) {
     let bundle = bundle();
     let mut group = c.benchmark_group("leads");
-    group.sample_size(20).measurement_time(Duration::from_secs(8));
+    group.sample_size(10).measurement_time(Duration::from_secs(6));
     for n in sizes("KPIMATCH_BENCH_LEAD_CITIES", "1000,10000") {
         let cell: OnceCell<(Engine, Vec<String>, Vec<String>)> = OnceCell::new();
         let fixture = || {
