@@ -18,9 +18,9 @@
 //! The KPI part of every city is cheap: each stored city keeps its KPI weights `q(C)` for the
 //! default profile (computed when the city is written), and S's profile holds a few KPIs. The
 //! text and evidence parts are bounded — `text ≤ text_weight` (S's BM25 is at most the best) and
-//! `evidence < evidence_weight` (0 when nobody adopted S) — so cities are evaluated exactly in
-//! decreasing order of `kpi + bound` until the k-th best exact score beats the next city's
-//! bound. The result equals scoring every city exhaustively (tested; `benches/leads` measures
+//! `evidence ≤ w·X/(1+X)` with `X = Σσ` of S's adopters × the share of S's impact on KPIs the
+//! city weighs (0 when nobody adopted S) — so cities are evaluated exactly in decreasing order
+//! of `kpi + bound` until the k-th best exact score beats the next city's bound. The result equals scoring every city exhaustively (tested; `benches/leads` measures
 //! both).
 
 use serde::Serialize;

@@ -24,6 +24,7 @@ pub(crate) struct LeadBasis {
 struct Candidate<'a> {
     city: &'a City,
     kpi: f32,
+    /// The most its text and evidence can add to `kpi`, then its bound.
     bound: f32,
 }
 
@@ -100,6 +101,28 @@ impl Engine {
         let region = req.region.as_deref().map(filter_key);
         let mut adopters = Vec::new();
         let mut candidates: Vec<Candidate<'_>> = Vec::new();
+        // The cities recording this solution, in the order evidence reads adopters: the only
+        // ones whose deployments bear on its evidence in any city. `support` is Σ σ over their
+        // deployments that vote for it (deployed 1, piloting ½).
+        let its_adopters: Vec<&str> = self
+            .adopters
+            .ids()
+            .filter(|id| {
+                self.cities
+                    .get(*id)
+                    .is_some_and(|c| c.deployments.iter().any(|d| d.solution_id == req.solution_id))
+            })
+            .collect();
+        let support: f32 = its_adopters
+            .iter()
+            .filter_map(|id| self.cities.get(*id))
+            .flat_map(|c| c.deployments.iter().filter(|d| d.solution_id == req.solution_id))
+            .map(|d| match d.status {
+                crate::city::DeploymentStatus::Deployed => 1.0,
+                crate::city::DeploymentStatus::Piloting => 0.5,
+                crate::city::DeploymentStatus::Discontinued => 0.0,
+            })
+            .sum();
         let cached = self.lead_basis.profile.as_ref() == Some(profile);
         for city in self.cities.values() {
             if let Some(d) = city.deployments.iter().find(|d| d.solution_id == req.solution_id) {
@@ -132,39 +155,18 @@ impl Engine {
                 }
             };
             let kpi = kpi_part(profile, stored, &q);
-            candidates.push(Candidate { city, kpi, bound: 0.0 });
+            let evidence = evidence_bound(profile, stored, &q, support);
+            candidates.push(Candidate {
+                city,
+                kpi,
+                bound: evidence,
+            });
         }
-        // The cities recording this solution, in the order evidence reads adopters: the only
-        // ones whose deployments bear on its evidence in any city.
-        let its_adopters: Vec<&str> = self
-            .adopters
-            .ids()
-            .filter(|id| {
-                self.cities
-                    .get(*id)
-                    .is_some_and(|c| c.deployments.iter().any(|d| d.solution_id == req.solution_id))
-            })
-            .collect();
-        let adopted_by_someone = its_adopters.iter().any(|id| {
-            self.cities.get(*id).is_some_and(|c| {
-                c.deployments.iter().any(|d| {
-                    d.solution_id == req.solution_id && d.status != crate::city::DeploymentStatus::Discontinued
-                })
-            })
-        });
-        let slack = if profile.text_weight > 0.0 {
-            profile.text_weight
-        } else {
-            0.0
-        } + if adopted_by_someone && profile.evidence_weight > 0.0 {
-            profile.evidence_weight
-        } else {
-            0.0
-        };
+        let text_bound = profile.text_weight.max(0.0);
         for c in &mut candidates {
             // A hair above the sum, so rounding in the exact score's different order of
             // additions can never put it above its bound.
-            c.bound = (c.kpi + slack) * (1.0 + 1e-5) + 1e-6;
+            c.bound = (c.kpi + text_bound + c.bound) * (1.0 + 1e-5) + 1e-6;
         }
         candidates.sort_by(|a, b| b.bound.total_cmp(&a.bound).then_with(|| a.city.id.cmp(&b.city.id)));
         let need = req.offset + req.limit;
@@ -231,6 +233,30 @@ impl Engine {
         let explanation = explain.then(|| ranker.explain(stored, &scored, 0.0));
         Ok(Some((scored.score, explanation)))
     }
+}
+
+/// The most evidence a solution can get in a city with weights `q` when its adopters' votes
+/// add up to at most `support` (Σ σ): each vote is `ŝ · σ · r` with `ŝ ≤ 1` and
+/// `r ≤ Σₖ impactₖ · qₖ / max q / Σₖ impactₖ` (support per KPI at most 1), and
+/// `w · R / (1 + |R|)` grows with R (see `crate::peers`).
+fn evidence_bound(profile: &RankingProfile, s: &StoredSolution, q: &[f32], support: f32) -> f32 {
+    if profile.evidence_weight <= 0.0 || support <= 0.0 {
+        return 0.0;
+    }
+    let q_max = q.iter().copied().fold(0f32, f32::max);
+    let total: f32 = s.profile.entries().iter().map(|e| e.impact).sum();
+    if q_max <= 0.0 || total <= 0.0 {
+        return 0.0;
+    }
+    let relevance: f32 = s
+        .profile
+        .entries()
+        .iter()
+        .map(|e| e.impact * q[e.kpi] / q_max)
+        .sum::<f32>()
+        / total;
+    let r = support * relevance;
+    profile.evidence_weight * r / (1.0 + r)
 }
 
 /// The KPI part of a solution for a city's weights, summed as the ranker sums it.
