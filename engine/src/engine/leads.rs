@@ -1,6 +1,6 @@
 //! [`Engine::leads`]: the cities a solution should approach (see [`crate::leads`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::Engine;
@@ -23,6 +23,7 @@ pub(crate) struct LeadBasis {
 /// A city that passed the filters, with its KPI part and its bound.
 struct Candidate<'a> {
     city: &'a City,
+    q: Arc<[f32]>,
     kpi: f32,
     /// The most its text and evidence can add to `kpi`, then its bound.
     bound: f32,
@@ -158,6 +159,7 @@ impl Engine {
             let evidence = evidence_bound(profile, stored, &q, support);
             candidates.push(Candidate {
                 city,
+                q,
                 kpi,
                 bound: evidence,
             });
@@ -170,29 +172,35 @@ impl Engine {
         }
         candidates.sort_by(|a, b| b.bound.total_cmp(&a.bound).then_with(|| a.city.id.cmp(&b.city.id)));
         let need = req.offset + req.limit;
-        let mut best: Vec<(f32, &City, Option<crate::ranking::Explanation>)> = Vec::new();
+        let mut best: Vec<(f32, &City)> = Vec::new();
         let mut evaluated = 0;
+        // The text part depends only on a city's needs text: its BM25 for this solution and the
+        // best BM25 for it, once per distinct text.
+        let mut texts: HashMap<String, f32> = HashMap::new();
         for c in &candidates {
             if !exhaustive && best.len() >= need && best[need - 1].0 > c.bound {
                 break;
             }
             evaluated += 1;
-            let Some((score, explanation)) =
-                self.lead_score(c.city, profile, ord, stored, &its_adopters, req.explain)?
-            else {
+            let Some(score) = self.lead_score_fast(c, profile, ord, &its_adopters, &mut texts)? else {
                 continue;
             };
-            let at = best.partition_point(|(s, city, _)| *s > score || (*s == score && city.id < c.city.id));
+            let at = best.partition_point(|(s, city)| *s > score || (*s == score && city.id < c.city.id));
             if at < need {
-                best.insert(at, (score, c.city, explanation));
+                best.insert(at, (score, c.city));
                 best.truncate(need);
             }
         }
-        let results = best
-            .into_iter()
-            .enumerate()
-            .skip(req.offset)
-            .map(|(i, (score, city, explanation))| Lead {
+        let mut results = Vec::new();
+        for (i, (score, city)) in best.into_iter().enumerate().skip(req.offset) {
+            // The explanation comes from the city's whole plan, exactly as its match builds it.
+            let explanation = if req.explain {
+                self.lead_score(city, profile, ord, stored, &its_adopters, true)?
+                    .and_then(|(_, e)| e)
+            } else {
+                None
+            };
+            results.push(Lead {
                 rank: i + 1,
                 city_id: city.id.clone(),
                 city_name: city.name.clone(),
@@ -200,8 +208,8 @@ impl Engine {
                 population: city.population,
                 score,
                 explanation,
-            })
-            .collect();
+            });
+        }
         Ok(LeadResponse {
             solution_id: req.solution_id.clone(),
             results,
@@ -210,6 +218,73 @@ impl Engine {
             adopters,
             profile: profile.name.clone(),
         })
+    }
+
+    /// The solution's exact score in a city's own match, computed from the parts that differ
+    /// between cities: the cached KPI weights, the text part per distinct needs text, the
+    /// evidence from the solution's own adopters. The same sums as [`Engine::lead_score`]
+    /// (tested against `/v1/match`), without building the city's whole plan.
+    fn lead_score_fast(
+        &self,
+        c: &Candidate<'_>,
+        profile: &RankingProfile,
+        ord: u32,
+        its_adopters: &[&str],
+        texts: &mut HashMap<String, f32>,
+    ) -> Result<Option<f32>> {
+        let needs = plan::stated_needs(c.city);
+        let text = match texts.get(&needs) {
+            Some(&t) => t,
+            None => {
+                let t = self.text_part(profile, &needs, ord)?;
+                texts.insert(needs, t);
+                t
+            }
+        };
+        let evidence = match self.city_gaps.get(&c.city.id) {
+            Some(gaps) if profile.evidence_weight > 0.0 && !its_adopters.is_empty() => {
+                let me = crate::peers::CityProfile::new(c.city, gaps, self.catalogue.len());
+                let adopters = its_adopters.iter().filter_map(|id| self.stored_profile(id));
+                crate::peers::evidence(
+                    &me,
+                    &c.q,
+                    adopters,
+                    &self.table,
+                    &self.catalogue,
+                    profile.evidence_weight,
+                )
+                .score(ord)
+            }
+            _ => None,
+        };
+        let score = crate::ranking::combine(text, c.kpi, evidence);
+        Ok((score > 0.0).then_some(score))
+    }
+
+    /// The text part of a solution for a needs text: `text_weight · BM25 / best BM25`, as a match
+    /// without filters computes it.
+    fn text_part(&self, profile: &RankingProfile, needs: &str, ord: u32) -> Result<f32> {
+        if profile.text_weight <= 0.0 {
+            return Ok(0.0);
+        }
+        let ctx = plan::PlanContext {
+            catalogue: &self.catalogue,
+            vocabulary: &self.vocabulary,
+            mapper: &self.mapper,
+            analyzer: &self.analyzer,
+        };
+        let query = plan::QueryPlan::build(&MatchRequest::for_text(needs), None, None, profile, &ctx)?.text;
+        if query.is_empty() {
+            return Ok(0.0);
+        }
+        let tmax = self
+            .text
+            .top(&query, 1, None)?
+            .first()
+            .map_or(1.0, |h| h.1)
+            .max(f32::MIN_POSITIVE);
+        let bm25 = self.text.score_ords(&query, &[ord])?.first().copied().unwrap_or(0.0);
+        Ok(profile.text_weight * bm25 / tmax)
     }
 
     /// The solution's exact score (and explanation) in a city's own match; `None` when it

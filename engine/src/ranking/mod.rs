@@ -6,7 +6,6 @@ pub(crate) mod plan;
 mod profile;
 mod ranker;
 pub(crate) use filter::CompiledFilters;
-#[cfg(test)]
 pub(crate) use ranker::combine;
 pub(crate) use ranker::Ranker;
 mod request;

@@ -96,7 +96,7 @@ impl QueryPlan {
         let needs_text = match (&req.needs, city) {
             (Some(text), _) => text.clone(),
             // A stored city's needs are valid one by one; joined they may exceed the bound.
-            (None, Some(c)) => c.needs.join(". ").chars().take(limits::MAX_QUERY_CHARS).collect(),
+            (None, Some(c)) => stated_needs(c),
             (None, None) => String::new(),
         };
         if needs_text.chars().count() > limits::MAX_QUERY_CHARS {
@@ -295,6 +295,12 @@ fn sdg_focus(asked: &[u8], vocabulary: &Vocabulary, needs_text: &str, terms: &mu
     goals.sort_unstable();
     goals.dedup();
     Ok(goals)
+}
+
+/// A city's stated needs as one needs text (valid one by one, joined they may exceed the bound,
+/// so they are cut to it).
+pub(crate) fn stated_needs(city: &City) -> String {
+    city.needs.join(". ").chars().take(limits::MAX_QUERY_CHARS).collect()
 }
 
 /// Resolves the city of a request.
