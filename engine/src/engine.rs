@@ -6,15 +6,14 @@ use serde::Serialize;
 
 use crate::bundle::Bundle;
 use crate::city::{City, GapAnalysis};
-use tantivy::tokenizer::TextAnalyzer;
-
-use crate::index::{english, KpiLists, SolutionTable, StoredSolution, TextIndex};
+use crate::index::{KpiLists, SolutionTable, StoredSolution, TextIndex};
 use crate::kpi::Catalogue;
+use crate::lang::Lang;
 use crate::limits;
 use crate::peers::{self, Adopters, Benchmark, CityProfile, Peers};
 use crate::ranking::{plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker};
 use crate::solution::{KpiProfile, Solution};
-use crate::vocab::{self, KpiMapper, Vocabulary};
+use crate::vocab::{self, KpiMapper, LangModel, Languages, Vocabulary};
 use crate::{Error, Result};
 
 mod leads;
@@ -43,8 +42,8 @@ pub struct EngineStats {
 /// and matches take `&self` and can run in parallel.
 pub struct Engine {
     catalogue: Arc<Catalogue>,
-    vocabulary: Arc<Vocabulary>,
-    mapper: KpiMapper,
+    /// Per language: analyzer, vocabulary and text → KPI mapper.
+    languages: Languages,
     profiles: ProfileSet,
     pub(crate) table: SolutionTable,
     lists: KpiLists,
@@ -56,8 +55,6 @@ pub struct Engine {
     adopters: Adopters,
     /// Every stored city's KPI weights for the default profile (for leads).
     lead_basis: leads::LeadBasis,
-    /// The English analyzer, built once and cloned per use (its stop-word set and stemmer are shared).
-    analyzer: TextAnalyzer,
     /// The source of truth the derived data comes from, and the last change applied from it
     /// (stored in each text-index commit).
     origin: Option<String>,
@@ -73,7 +70,13 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// An empty engine with an in-memory text index.
     pub fn new(catalogue: Catalogue, vocabulary: Vocabulary, profiles: ProfileSet) -> Result<Engine> {
-        Self::with_text_index(catalogue, vocabulary, profiles, TextIndex::create_in_ram()?)
+        let languages = Languages::english_only(&catalogue, Arc::new(vocabulary));
+        Self::with_text_index(catalogue, languages, profiles, TextIndex::create_in_ram()?)
+    }
+
+    /// An empty engine with an in-memory text index that understands the given languages.
+    pub fn with_languages(catalogue: Catalogue, languages: Languages, profiles: ProfileSet) -> Result<Engine> {
+        Self::with_text_index(catalogue, languages, profiles, TextIndex::create_in_ram()?)
     }
 
     /// An empty engine whose text index lives in a directory (its content is cleared; the
@@ -87,21 +90,20 @@ impl Engine {
         let text = TextIndex::open_or_create(dir)?;
         text.clear()?;
         text.commit(None)?;
-        Self::with_text_index(catalogue, vocabulary, profiles, text)
+        let languages = Languages::english_only(&catalogue, Arc::new(vocabulary));
+        Self::with_text_index(catalogue, languages, profiles, text)
     }
 
     fn with_text_index(
         catalogue: Catalogue,
-        vocabulary: Vocabulary,
+        languages: Languages,
         profiles: ProfileSet,
         text: TextIndex,
     ) -> Result<Engine> {
-        let mapper = KpiMapper::new(&catalogue, &vocabulary);
         let lists = KpiLists::new(catalogue.len());
         Ok(Engine {
             catalogue: Arc::new(catalogue),
-            vocabulary: Arc::new(vocabulary),
-            mapper,
+            languages,
             profiles,
             table: SolutionTable::default(),
             lists,
@@ -110,7 +112,6 @@ impl Engine {
             city_gaps: BTreeMap::new(),
             adopters: Adopters::default(),
             lead_basis: leads::LeadBasis::default(),
-            analyzer: english(),
             origin: None,
             applied: 0,
         })
@@ -124,7 +125,7 @@ impl Engine {
             profiles.push(crate::ranking::RankingProfile::default());
         }
         let profiles = ProfileSet::new(profiles, "default")?;
-        Engine::new(bundle.catalogue.clone(), bundle.vocabulary.clone(), profiles)
+        Engine::with_languages(bundle.catalogue.clone(), bundle.languages(), profiles)
     }
 
     /// An engine loaded with a bundle's solutions, cities and profiles (default profile:
@@ -153,9 +154,14 @@ impl Engine {
         self.lists.count(kpi)
     }
 
-    /// The compiled vocabulary.
+    /// The compiled English vocabulary.
     pub fn vocabulary(&self) -> &Vocabulary {
-        &self.vocabulary
+        self.languages.english().vocabulary()
+    }
+
+    /// What the engine knows of each language.
+    pub fn languages(&self) -> &Languages {
+        &self.languages
     }
 
     /// The ranking profiles.
@@ -168,9 +174,36 @@ impl Engine {
         &mut self.profiles
     }
 
-    /// The text → KPI mapper.
+    /// The English text → KPI mapper.
     pub fn mapper(&self) -> &KpiMapper {
-        &self.mapper
+        self.languages.english().mapper()
+    }
+
+    /// A solution's language and the model its text is profiled with.
+    fn model_of(&self, solution: &Solution) -> (Lang, &LangModel) {
+        let lang = Languages::of_solution(solution);
+        (lang, self.languages.for_solution(lang))
+    }
+
+    /// A solution's language and the KPI profile used for it (declared, or inferred from its
+    /// text with its language's vocabulary).
+    pub(crate) fn language_and_profile(&self, solution: &Solution) -> (Lang, KpiProfile) {
+        let (lang, m) = self.model_of(solution);
+        let profile = vocab::profile_for(
+            solution,
+            m.mapper(),
+            &mut m.analyzer().clone(),
+            self.vocabulary().inference(),
+        );
+        (lang, profile)
+    }
+
+    /// What building a plan reads from the engine.
+    pub(crate) fn plan_context(&self) -> plan::PlanContext<'_> {
+        plan::PlanContext {
+            catalogue: &self.catalogue,
+            languages: &self.languages,
+        }
     }
 
     /// The text index (for reference queries in benches).
@@ -190,21 +223,23 @@ impl Engine {
 
     /// The KPI profile kpimatch would use for a solution (declared, or inferred from its text).
     pub fn profile_for(&self, solution: &Solution) -> KpiProfile {
+        let (_, m) = self.model_of(solution);
         vocab::profile_for(
             solution,
-            &self.mapper,
-            &mut self.analyzer.clone(),
-            self.vocabulary.inference(),
+            m.mapper(),
+            &mut m.analyzer().clone(),
+            self.vocabulary().inference(),
         )
     }
 
     /// The profile inferred from a solution's text alone, ignoring declared impacts.
     pub fn infer_profile(&self, solution: &Solution) -> KpiProfile {
+        let (_, m) = self.model_of(solution);
         vocab::infer(
             solution,
-            &self.mapper,
-            &mut self.analyzer.clone(),
-            self.vocabulary.inference(),
+            m.mapper(),
+            &mut m.analyzer().clone(),
+            self.vocabulary().inference(),
         )
     }
 
@@ -227,13 +262,12 @@ impl Engine {
         // Inference interleaved with indexing: tantivy's indexing thread consumes each document
         // while this thread infers the next profile, so the two overlap on two cores (inferring
         // the whole batch first, even on all cores, measured 50 % slower end to end).
-        let mut analyzer = self.analyzer.clone();
         let fresh = self.table.is_empty();
         for s in solutions {
-            let profile = vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
+            let (lang, profile) = self.language_and_profile(&s);
             let ord = self.table.ord_for_insert(&s.id);
-            self.text.upsert(ord, &s)?;
-            let (ord, old) = self.table.upsert(Arc::new(s), profile);
+            self.text.upsert(ord, &s, lang)?;
+            let (ord, old) = self.table.upsert(Arc::new(s), profile, lang);
             if !fresh {
                 if let Some(old) = old {
                     self.lists.remove(ord, &old.profile);
@@ -335,7 +369,7 @@ impl Engine {
         Ok(crate::city::SdgStanding::compute(
             &gaps,
             &self.catalogue,
-            &self.vocabulary,
+            self.vocabulary(),
         ))
     }
 
@@ -364,12 +398,7 @@ impl Engine {
                 other => other,
             })?;
         }
-        let ctx = plan::PlanContext {
-            catalogue: &self.catalogue,
-            vocabulary: &self.vocabulary,
-            mapper: &self.mapper,
-            analyzer: &self.analyzer,
-        };
+        let ctx = self.plan_context();
         let mut plan = QueryPlan::build(req, city, gaps, profile, &ctx)?;
         if let (Some(c), Some(g)) = (city, plan.gaps.clone()) {
             if profile.evidence_weight > 0.0 && !self.adopters.is_empty() {
@@ -506,6 +535,7 @@ impl Engine {
                     title: s.solution.title.clone(),
                     provider: s.solution.provider.clone(),
                     provider_type: s.solution.provider_type,
+                    lang: s.lang,
                     summary: s.solution.summary.clone(),
                     score: scored.score - penalty,
                     explanation: req.explain.then(|| ranker.explain(s, &scored, penalty)),
@@ -523,6 +553,7 @@ impl Engine {
             results,
             gaps_used: plan.kpi_weights.clone(),
             needs_text: plan.needs_text.clone(),
+            lang: plan.lang.clone(),
             query_terms: plan.user_terms.clone(),
             sdgs: plan.sdgs.clone(),
             profile: profile.name.clone(),
@@ -545,7 +576,7 @@ impl Engine {
             profile,
             plan,
             filters,
-            analyzer: &self.analyzer,
+            analyzer: self.languages.get(plan.text.lang).analyzer(),
         }
     }
 

@@ -7,7 +7,8 @@
 //!   points, roll-ups).
 //! * [`city`]: cities, their observations and the gap analysis (distance to target).
 //! * [`solution`]: solutions and their KPI profiles (declared or inferred, with provenance).
-//! * [`vocab`]: the curated domain vocabulary and the text → KPI mapper.
+//! * [`lang`]: the supported languages, their analyzers and language detection.
+//! * [`vocab`]: the curated domain vocabulary (one per language) and the text → KPI mapper.
 //! * [`index`]: the tantivy text index, the solution table and the impact-ordered KPI lists.
 //! * [`peers`]: city similarity, peers, benchmark standing and adoption evidence.
 //! * [`ranking`]: ranking profiles, match requests, the hybrid ranker and its explanations.
@@ -39,6 +40,7 @@ mod error;
 pub mod eval;
 pub mod index;
 pub mod kpi;
+pub mod lang;
 pub mod leads;
 pub mod limits;
 pub mod peers;

@@ -19,6 +19,8 @@ pub const MAX_SDGS: usize = 17;
 /// Longest needs or query text, in characters. A city's stated needs, joined, are cut to this
 /// length when they stand in for the needs text.
 pub const MAX_QUERY_CHARS: usize = 2_000;
+/// Longest language tag (`lang`, BCP 47; the longest registered tags are about 35 characters).
+pub const MAX_LANG_TAG_CHARS: usize = 35;
 /// Most analysed terms taken from a needs text (the rest are ignored, in order).
 pub const MAX_QUERY_TERMS: usize = 64;
 /// Most expansions (synonyms, lay terms) added per query term.

@@ -94,6 +94,7 @@ pub fn generate(real: &[Solution], catalogue: &Catalogue, n: usize, seed: u64) -
             title,
             provider: format!("Synthetic Provider {}", i % 997),
             provider_type: crate::solution::ProviderType::ALL[i % 6],
+            lang: None,
             summary,
             description,
             categories: if t.categories.is_empty() {

@@ -198,6 +198,10 @@ pub enum Command {
         /// `topics/leads.jsonl`) instead of the match topics.
         #[arg(long)]
         leads: bool,
+        /// Evaluate the translated and paraphrased topics (`topics/multilingual.jsonl`) against
+        /// their English sources and against gap-only ranking, per language.
+        #[arg(long)]
+        multilingual: bool,
         /// Measure the ranking as served, from the feedback stored in the data directory
         /// (adopted = 2, shortlist/contact = 1, seen only = 0; impressions give the served run).
         #[arg(long)]

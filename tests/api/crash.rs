@@ -18,7 +18,7 @@ use crate::process::{fresh_ranking, Server, Target};
 
 const WRITERS: usize = 4;
 const BATCH: usize = 8;
-const SEEDED: u64 = 310;
+const SEEDED: u64 = 354;
 
 fn cycles() -> usize {
     std::env::var("KPIMATCH_CRASH_CYCLES")

@@ -61,7 +61,7 @@ async fn acknowledged_writes_survive_kill_9() {
     // Assert
     assert_all_present(&server, &acknowledged).await;
     let ready = json_ok(server.get("/readyz").await).await;
-    assert_eq!(ready["solutions"], 310 + 50, "no reseeding, nothing lost: {ready}");
+    assert_eq!(ready["solutions"], 354 + 50, "no reseeding, nothing lost: {ready}");
     let res = server
         .client
         .post(format!("{}/v1/match", server.address))
@@ -124,7 +124,7 @@ async fn acknowledged_writes_survive_kill_9_during_a_write_loop() {
     assert!(attempted >= acknowledged.len());
     assert_all_present(&server, &acknowledged).await;
     let ready = json_ok(server.get("/readyz").await).await;
-    let stored = ready["solutions"].as_u64().unwrap() as usize - 310;
+    let stored = ready["solutions"].as_u64().unwrap() as usize - 354;
     assert!(
         stored == acknowledged.len() || stored == acknowledged.len() + 1,
         "{stored} stored, {} acknowledged (at most the one in flight may also be there)",

@@ -27,7 +27,7 @@ async fn readyz_reports_what_is_loaded() {
     // Assert
     assert_eq!(
         body,
-        json!({"status": "ready", "solutions": 310, "cities": 18, "kpis": 91})
+        json!({"status": "ready", "solutions": 354, "cities": 18, "kpis": 91})
     );
 }
 
@@ -65,7 +65,7 @@ async fn metrics_count_requests_and_cache_hits() {
         Some(1.0),
         "{text}"
     );
-    assert_eq!(line("kpimatch_catalogue_solutions"), Some(310.0), "{text}");
+    assert_eq!(line("kpimatch_catalogue_solutions"), Some(354.0), "{text}");
     assert!(text.contains("kpimatch_http_request_duration_seconds_bucket"), "{text}");
 }
 

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{all_solutions, assert_problem, json_ok, json_with, leak_solution, shared_app, spawn_app};
 
-const SEEDED_SOLUTIONS: u64 = 310;
+const SEEDED_SOLUTIONS: u64 = 354;
 
 #[tokio::test]
 async fn put_creates_with_201_then_replaces_with_200() {

@@ -30,6 +30,8 @@ fn the_v1_fixture_still_loads() {
             lead_topics: 0,
             lead_judgments: 0,
             profiles: 1,
+            vocabularies: 0,
+            variant_topics: 0,
         }
     );
     let mut ids: Vec<&str> = b.solutions.iter().map(|s| s.id.as_str()).collect();

@@ -3,6 +3,7 @@
 mod bundle;
 mod compat;
 mod gaps;
+mod languages;
 mod peers;
 mod properties;
 mod support;

@@ -106,9 +106,16 @@ fn words(n: std::ops::Range<usize>) -> impl Strategy<Value = String> {
     prop::collection::vec(select(WORDS.clone()), n).prop_map(|w| w.join(" "))
 }
 
-/// `None` (the city's stated needs), `Some("")` (no text) or some vocabulary words.
+/// `None` (the city's stated needs), `Some("")` (no text), some vocabulary words, or a judged
+/// question in one of the other languages (or an English paraphrase).
 fn needs() -> impl Strategy<Value = Option<String>> {
-    prop_oneof![1 => Just(None), 1 => Just(Some(String::new())), 3 => words(1..8).prop_map(Some)]
+    let questions: Vec<String> = bundle().variant_topics.iter().map(|t| t.needs.clone()).collect();
+    prop_oneof![
+        1 => Just(None),
+        1 => Just(Some(String::new())),
+        3 => words(1..8).prop_map(Some),
+        1 => select(questions).prop_map(Some)
+    ]
 }
 
 /// A catalogue code as written, in lower case, or with the official spacing.
@@ -254,6 +261,7 @@ fn request_with(diversity: impl Strategy<Value = f32>) -> impl Strategy<Value = 
             |(city, needs, focus, filters, limit, offset, diversity, profile, sdgs)| MatchRequest {
                 city,
                 needs,
+                lang: None,
                 focus,
                 sdgs,
                 filters,

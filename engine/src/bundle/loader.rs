@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::manifest::{Counts, Manifest, MANIFEST_FILE};
-use super::topic::{LeadTopic, Topic};
+use super::topic::{LeadTopic, Topic, VariantTopic};
 use crate::city::City;
 use crate::kpi::{Catalogue, Kpi};
+use crate::lang::Lang;
 use crate::ranking::RankingProfile;
 use crate::solution::Solution;
-use crate::vocab::{Vocabulary, VocabularyFile};
+use crate::vocab::{Languages, Vocabulary, VocabularyFile};
 use crate::{DataProblem, Error, Result};
 
 /// One judgment line of `topics/qrels.txt` (or `topics/leads-qrels.txt`).
@@ -36,6 +37,9 @@ pub struct Bundle {
     pub vocabulary_file: VocabularyFile,
     /// The vocabulary compiled against the catalogue.
     pub vocabulary: Vocabulary,
+    /// The vocabularies of other languages (`vocabulary/<code>.json`), compiled with each
+    /// language's analyzer, in [`Lang::ALL`] order.
+    pub translations: Vec<(Lang, Vocabulary)>,
     /// All solutions, in file then line order.
     pub solutions: Vec<Solution>,
     /// All cities.
@@ -48,6 +52,8 @@ pub struct Bundle {
     pub lead_topics: Vec<LeadTopic>,
     /// Their judgments (docs are city ids).
     pub lead_judgments: Vec<Judgment>,
+    /// Translations and paraphrases of judged topics (judged by their sources' judgments).
+    pub variant_topics: Vec<VariantTopic>,
     /// Ranking profiles (`profiles/*.json`).
     pub profiles: Vec<RankingProfile>,
 }
@@ -244,6 +250,54 @@ impl Bundle {
             }
         };
 
+        // Vocabularies of other languages.
+        let mut translations = Vec::new();
+        let vocab_dir = root.join("vocabulary");
+        if vocab_dir.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&vocab_dir)
+                .map_err(|e| Error::io(&vocab_dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            for f in files {
+                let file = match crate::vocab::read_file(&f) {
+                    Ok(file) => file,
+                    Err(Error::InvalidData { problems, .. }) => {
+                        p.0.extend(problems);
+                        continue;
+                    }
+                    Err(e) => {
+                        p.add(&f, None, e.to_string());
+                        continue;
+                    }
+                };
+                let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                let lang = match file.lang.as_deref().map(Lang::parse_tag) {
+                    Some(Ok(Some(l))) if l != Lang::En && l.code() == stem => l,
+                    _ => {
+                        p.add(
+                            &f,
+                            None,
+                            format!(
+                                "lang must name a supported language other than English, the file's name ('{stem}')"
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                match Vocabulary::compile_in(&file, &catalogue, &mut lang.analyzer()) {
+                    Ok(v) => translations.push((lang, v)),
+                    Err(problems) => {
+                        for m in problems {
+                            p.add(&f, None, m);
+                        }
+                    }
+                }
+            }
+            translations.sort_by_key(|(l, _)| *l);
+        }
+
         // Solutions.
         let mut solutions = Vec::new();
         let mut solution_at: HashMap<String, (PathBuf, usize)> = HashMap::new();
@@ -394,6 +448,36 @@ impl Bundle {
             |d| (!city_ids.contains(d)).then(|| format!("unknown city '{d}'")),
         )?;
 
+        // Variant topics: a judged topic restated (same city), judged by its source.
+        let variants_path = root.join("topics/multilingual.jsonl");
+        let mut variant_topics = Vec::new();
+        if variants_path.exists() {
+            let sources: HashMap<&str, &Topic> = topics.iter().map(|t| (t.id.as_str(), t)).collect();
+            let mut seen: HashSet<String> = HashSet::new();
+            for (line, t) in read_jsonl::<VariantTopic>(&variants_path, &mut p) {
+                let mut problem = |m: String| p.add(&variants_path, Some(line), format!("topic '{}': {m}", t.id));
+                match sources.get(t.source.as_str()) {
+                    None => problem(format!("unknown source topic '{}'", t.source)),
+                    Some(s) if s.city_id.as_deref() != Some(t.city_id.as_str()) => {
+                        problem(format!("city '{}' is not its source's", t.city_id))
+                    }
+                    Some(s) if s.split != t.split => problem("split is not its source's".into()),
+                    Some(_) => {}
+                }
+                if let Err(m) = Lang::parse_tag(&t.lang) {
+                    problem(format!("lang: {m}"));
+                }
+                if t.needs.trim().is_empty() || t.needs.chars().count() > crate::limits::MAX_QUERY_CHARS {
+                    problem("needs must be a non-empty question within the query length".into());
+                }
+                if topic_line.contains_key(&t.id) || lead_line.contains_key(&t.id) || !seen.insert(t.id.clone()) {
+                    problem("duplicate topic id".into());
+                    continue;
+                }
+                variant_topics.push(t);
+            }
+        }
+
         // Profiles.
         let mut profiles = Vec::new();
         let prof_dir = root.join("profiles");
@@ -424,6 +508,8 @@ impl Bundle {
             lead_topics: lead_topics.len(),
             lead_judgments: lead_judgments.len(),
             profiles: profiles.len(),
+            vocabularies: translations.len(),
+            variant_topics: variant_topics.len(),
         };
         if let Some(m) = &manifest {
             if m.counts != counts {
@@ -463,14 +549,25 @@ impl Bundle {
             catalogue,
             vocabulary_file,
             vocabulary,
+            translations,
             solutions,
             cities,
             topics,
             judgments,
             lead_topics,
             lead_judgments,
+            variant_topics,
             profiles,
         })
+    }
+
+    /// What kpimatch knows of each language with this bundle's vocabularies.
+    pub fn languages(&self) -> Languages {
+        Languages::new(
+            &self.catalogue,
+            std::sync::Arc::new(self.vocabulary.clone()),
+            &self.translations,
+        )
     }
 
     /// Counts of what a bundle directory holds, from its data (used to write the manifest).
@@ -507,13 +604,20 @@ impl Bundle {
         } else {
             Vec::new()
         };
-        let profiles = std::fs::read_dir(root.join("profiles"))
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-                    .count()
-            })
-            .unwrap_or(0);
+        let json_files = |dir: &str| {
+            std::fs::read_dir(root.join(dir))
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                        .count()
+                })
+                .unwrap_or(0)
+        };
+        let variant_topics: Vec<(usize, VariantTopic)> = if root.join("topics/multilingual.jsonl").exists() {
+            read_jsonl(&root.join("topics/multilingual.jsonl"), &mut p)
+        } else {
+            Vec::new()
+        };
         if !p.0.is_empty() {
             return Err(Error::InvalidData {
                 source_name: root.display().to_string(),
@@ -529,7 +633,9 @@ impl Bundle {
             judgments,
             lead_topics: lead_topics.len(),
             lead_judgments: lines("topics/leads-qrels.txt"),
-            profiles,
+            profiles: json_files("profiles"),
+            vocabularies: json_files("vocabulary"),
+            variant_topics: variant_topics.len(),
         })
     }
 
@@ -547,6 +653,7 @@ impl Bundle {
 
 fn empty_vocab_file() -> VocabularyFile {
     VocabularyFile {
+        lang: None,
         format_version: 1,
         kpis: Default::default(),
         categories: Default::default(),

@@ -33,6 +33,12 @@ pub struct Counts {
     pub lead_judgments: usize,
     /// Ranking profiles.
     pub profiles: usize,
+    /// Vocabularies of languages other than English (`vocabulary/*.json`).
+    #[serde(default)]
+    pub vocabularies: usize,
+    /// Variant topics (`topics/multilingual.jsonl`: translations and paraphrases).
+    #[serde(default)]
+    pub variant_topics: usize,
 }
 
 /// `manifest.json`: format version, counts and the SHA-256 of every data file.
@@ -59,12 +65,13 @@ impl Manifest {
             "topics/qrels.txt",
             "topics/leads.jsonl",
             "topics/leads-qrels.txt",
+            "topics/multilingual.jsonl",
         ] {
             if root.join(name).is_file() {
                 out.push(name.to_string());
             }
         }
-        for dir in ["solutions", "profiles"] {
+        for dir in ["solutions", "profiles", "vocabulary"] {
             let d = root.join(dir);
             if !d.is_dir() {
                 continue;

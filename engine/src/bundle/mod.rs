@@ -6,4 +6,4 @@ mod topic;
 
 pub use loader::{Bundle, Judgment};
 pub use manifest::{Counts, Manifest, MANIFEST_FILE};
-pub use topic::{LeadTopic, Split, Topic};
+pub use topic::{LeadTopic, Split, Topic, Variant, VariantTopic};

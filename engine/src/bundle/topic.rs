@@ -60,6 +60,55 @@ impl Topic {
     }
 }
 
+/// How a variant topic restates its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// The same question in another language.
+    Translation,
+    /// The same question in English, in words the vocabulary does not list.
+    Paraphrase,
+}
+
+/// A judged topic that restates another one (`topics/multilingual.jsonl`): the same city and
+/// need, asked in another language or in other words. It is judged by its source's judgments,
+/// so its ranking can be compared with the source's and with the gap-only ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantTopic {
+    /// Topic id.
+    pub id: String,
+    /// The stored city (the source's).
+    pub city_id: String,
+    /// The needs text.
+    pub needs: String,
+    /// The language it is written in (BCP 47).
+    pub lang: String,
+    /// The topic it restates (in `topics/topics.jsonl`).
+    pub source: String,
+    /// Translation or paraphrase.
+    pub variant: Variant,
+    /// Train or held out (the source's).
+    #[serde(default = "default_split")]
+    pub split: Split,
+}
+
+impl VariantTopic {
+    /// The match request of this topic: its needs text with no declared language (the engine
+    /// must tell it), unless `declare` asks for its `lang` to be sent.
+    pub fn request(&self, limit: usize, profile: Option<&str>, declare: bool) -> MatchRequest {
+        MatchRequest {
+            city: Some(CityInput::Id(self.city_id.clone())),
+            needs: Some(self.needs.clone()),
+            lang: declare.then(|| self.lang.clone()),
+            limit,
+            explain: false,
+            profile: profile.map(str::to_string),
+            ..Default::default()
+        }
+    }
+}
+
 /// A judged lead topic: a solution whose provider asks which cities to approach; its
 /// judgments grade cities (`topics/leads.jsonl`, `topics/leads-qrels.txt`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

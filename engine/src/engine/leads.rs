@@ -38,12 +38,7 @@ impl Engine {
         profile: &RankingProfile,
     ) -> Result<Arc<[f32]>> {
         let req = MatchRequest::for_city(&city.id);
-        let ctx = plan::PlanContext {
-            catalogue: &self.catalogue,
-            vocabulary: &self.vocabulary,
-            mapper: &self.mapper,
-            analyzer: &self.analyzer,
-        };
+        let ctx = self.plan_context();
         let plan = plan::QueryPlan::build(&req, Some(city), Some(Arc::clone(gaps)), profile, &ctx)?;
         Ok(plan.q.into())
     }
@@ -267,12 +262,7 @@ impl Engine {
         if profile.text_weight <= 0.0 {
             return Ok(0.0);
         }
-        let ctx = plan::PlanContext {
-            catalogue: &self.catalogue,
-            vocabulary: &self.vocabulary,
-            mapper: &self.mapper,
-            analyzer: &self.analyzer,
-        };
+        let ctx = self.plan_context();
         let query = plan::QueryPlan::build(&MatchRequest::for_text(needs), None, None, profile, &ctx)?.text;
         if query.is_empty() {
             return Ok(0.0);

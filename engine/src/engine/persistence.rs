@@ -16,12 +16,11 @@ use crate::bundle::Bundle;
 use crate::city::City;
 use crate::index::{KpiLists, TextIndex};
 use crate::solution::Solution;
-use crate::vocab;
 use crate::{Error, Result};
 
 /// Version of what a commit payload promises about the index; bump it when the schema, the
 /// analyzer or what is indexed changes, so old indexes are rebuilt instead of replayed.
-const INDEX_FORMAT: u32 = 1;
+const INDEX_FORMAT: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
@@ -193,7 +192,6 @@ impl Engine {
             s.validate(&self.catalogue)?;
         }
         let mut stats = RestoreStats::default();
-        let mut analyzer = self.analyzer.clone();
         let present: HashSet<&str> = solutions.iter().map(|s| s.id.as_str()).collect();
         for id in ids.keys() {
             if !present.contains(id.as_str()) {
@@ -203,26 +201,26 @@ impl Engine {
         }
         let mut fresh = Vec::new();
         for s in solutions {
-            let profile = vocab::profile_for(&s, &self.mapper, &mut analyzer, self.vocabulary.inference());
+            let (lang, profile) = self.language_and_profile(&s);
             match ids.get(&s.id) {
                 Some(&ord) => {
                     if changed.contains(s.id.as_str()) {
-                        self.text.upsert(ord, &s)?;
+                        self.text.upsert(ord, &s, lang)?;
                         stats.reindexed += 1;
                     } else {
                         stats.kept += 1;
                     }
-                    if !self.table.insert_at(ord, Arc::new(s), profile) {
+                    if !self.table.insert_at(ord, Arc::new(s), profile, lang) {
                         return Err(Error::Internal("the index holds an ordinal twice".into()));
                     }
                 }
-                None => fresh.push((s, profile)),
+                None => fresh.push((s, profile, lang)),
             }
         }
-        for (s, profile) in fresh {
+        for (s, profile, lang) in fresh {
             let ord = self.table.ord_for_insert(&s.id);
-            self.text.upsert(ord, &s)?;
-            self.table.upsert(Arc::new(s), profile);
+            self.text.upsert(ord, &s, lang)?;
+            self.table.upsert(Arc::new(s), profile, lang);
             stats.reindexed += 1;
         }
         self.lists = KpiLists::build(self.catalogue.len(), self.table.iter().map(|(o, s)| (o, &s.profile)));
@@ -387,7 +385,7 @@ mod tests {
             stats,
             RestoreStats {
                 kept: 248,
-                reindexed: 61,
+                reindexed: tail.len() + 1,
                 removed: 1
             }
         );

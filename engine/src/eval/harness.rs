@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::{evaluate, EvalOptions, Measure, Qrels, Report, Run};
-use crate::bundle::{Judgment, LeadTopic, Split, Topic};
+use crate::bundle::{Judgment, LeadTopic, Split, Topic, VariantTopic};
 use crate::{Engine, Result};
 
 /// A judged topic the harness can run: a match topic (city + needs → solutions) or a lead
@@ -36,6 +36,85 @@ impl JudgedTopic for Topic {
             .map(|r| (r.solution_id, f64::from(r.score)))
             .collect())
     }
+}
+
+impl JudgedTopic for VariantTopic {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn split(&self) -> Split {
+        self.split
+    }
+    /// Ranked as a planner would ask: the needs text alone, its language left to the engine.
+    fn rank(&self, engine: &Engine, profile: Option<&str>, depth: usize) -> Result<Vec<(String, f64)>> {
+        let req = self.request(depth.min(crate::limits::MAX_LIMIT), profile, false);
+        let resp = engine.match_solutions(&req)?;
+        Ok(resp
+            .results
+            .into_iter()
+            .map(|r| (r.solution_id, f64::from(r.score)))
+            .collect())
+    }
+}
+
+/// Variant topics evaluated against their sources: each variant's ranking, the ranking of its
+/// source (the English question) and the gap-only ranking of the same city (no needs text),
+/// all three judged by the source's judgments under the variant's id, so the reports compare
+/// topic by topic.
+#[derive(Debug)]
+pub struct VariantReports {
+    /// The variants as asked.
+    pub variant: Report,
+    /// Their sources (the English questions).
+    pub source: Report,
+    /// The same cities with no needs text.
+    pub gap_only: Report,
+    /// The language the engine read each variant's needs in (code), by variant id.
+    pub read_as: BTreeMap<String, String>,
+}
+
+/// Runs variant topics, their sources and the gap-only rankings of their cities with a profile.
+pub fn evaluate_variants(
+    engine: &Engine,
+    variants: &[VariantTopic],
+    sources: &[Topic],
+    qrels: &Qrels,
+    profile: Option<&str>,
+    depth: usize,
+    measures: &[Measure],
+) -> Result<VariantReports> {
+    let options = EvalOptions::default()
+        .with_average_complete(true)
+        .with_measures(measures.iter().copied());
+    let mut judged = Qrels::new();
+    let (mut variant_run, mut source_run, mut gap_run) = (Run::new(), Run::new(), Run::new());
+    let mut read_as = BTreeMap::new();
+    for v in variants {
+        let source = sources.iter().find(|t| t.id == v.source).ok_or_else(|| {
+            crate::Error::invalid(
+                "source",
+                format!("variant '{}' has no source topic '{}'", v.id, v.source),
+            )
+        })?;
+        for (d, g) in qrels.topic(&source.id).into_iter().flatten() {
+            judged.insert(v.id.clone(), d.clone(), *g);
+        }
+        let depth = depth.min(crate::limits::MAX_LIMIT);
+        let req = v.request(depth, profile, false);
+        read_as.insert(v.id.clone(), engine.plan(&req)?.lang.code);
+        variant_run.add_scored(v.id.clone(), v.rank(engine, profile, depth)?, "variant");
+        let mut as_source = source.clone();
+        as_source.id = v.id.clone();
+        source_run.add_scored(v.id.clone(), as_source.rank(engine, profile, depth)?, "source");
+        as_source.needs = String::new();
+        gap_run.add_scored(v.id.clone(), as_source.rank(engine, profile, depth)?, "gap-only");
+    }
+    Ok(VariantReports {
+        variant: evaluate(&judged, &variant_run, &options),
+        source: evaluate(&judged, &source_run, &options),
+        gap_only: evaluate(&judged, &gap_run, &options),
+        read_as,
+    })
 }
 
 impl JudgedTopic for LeadTopic {

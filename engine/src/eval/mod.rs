@@ -36,8 +36,8 @@ pub use trec::{trec_eval_order, trec_eval_ranking, Qrels, Run, RunEntry};
 
 mod harness;
 pub use harness::{
-    compare, evaluate_profiles, qrels_for, qrels_from, randomisation_p_value, run_topics, Comparison, JudgedTopic,
-    TopicSelection,
+    compare, evaluate_profiles, evaluate_variants, qrels_for, qrels_from, randomisation_p_value, run_topics,
+    Comparison, JudgedTopic, TopicSelection, VariantReports,
 };
 
 mod tune;

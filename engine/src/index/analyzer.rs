@@ -2,9 +2,6 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
 
-/// Name under which the English analyzer is registered in every kpimatch index.
-pub const ANALYZER_NAME: &str = "kpimatch_en";
-
 /// The English analyzer used for solution text, queries, KPI descriptions and the vocabulary,
 /// so that all of them meet on the same terms: split on non-alphanumerics, drop tokens longer
 /// than 40 bytes, lower-case, fold accents to ASCII, remove English stop words, Snowball-stem.

@@ -6,7 +6,7 @@ mod kpi_lists;
 mod table;
 mod text_index;
 
-pub use analyzer::{analyse, english, ANALYZER_NAME};
+pub use analyzer::{analyse, english};
 pub use kpi_lists::KpiLists;
 pub(crate) use table::global as table_global;
 pub use table::{SolutionTable, StoredSolution};

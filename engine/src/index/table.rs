@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::lang::Lang;
 use crate::solution::{filter_key, CostBand, KpiProfile, Maturity, Solution};
 
 /// A solution as the engine holds it: the record, its KPI profile, and the attributes the
@@ -11,6 +12,8 @@ pub struct StoredSolution {
     pub solution: Arc<Solution>,
     /// The KPI profile used for ranking (declared and inferred entries).
     pub profile: KpiProfile,
+    /// The language its text is analysed in (declared or detected).
+    pub lang: Lang,
     pub(crate) regions: Box<[u32]>,
     pub(crate) categories: Box<[u32]>,
 }
@@ -74,13 +77,19 @@ impl SolutionTable {
     }
 
     /// Inserts or replaces; returns the ordinal and the entry it replaced.
-    pub fn upsert(&mut self, solution: Arc<Solution>, profile: KpiProfile) -> (u32, Option<StoredSolution>) {
+    pub fn upsert(
+        &mut self,
+        solution: Arc<Solution>,
+        profile: KpiProfile,
+        lang: Lang,
+    ) -> (u32, Option<StoredSolution>) {
         self.max_profile_len = self.max_profile_len.max(profile.entries().len());
         let regions = self.intern_all(&solution.regions);
         let categories = self.intern_all(&solution.categories);
         let stored = StoredSolution {
             solution,
             profile,
+            lang,
             regions,
             categories,
         };
@@ -101,7 +110,7 @@ impl SolutionTable {
 
     /// Places a solution at a given ordinal (restoring a table from a persisted text index,
     /// whose documents carry their ordinals); the slot must be free and the id new.
-    pub fn insert_at(&mut self, ord: u32, solution: Arc<Solution>, profile: KpiProfile) -> bool {
+    pub fn insert_at(&mut self, ord: u32, solution: Arc<Solution>, profile: KpiProfile, lang: Lang) -> bool {
         let slot = ord as usize;
         if self.by_id.contains_key(&solution.id) || self.slots.get(slot).is_some_and(Option::is_some) {
             return false;
@@ -116,6 +125,7 @@ impl SolutionTable {
         self.slots[slot] = Some(StoredSolution {
             solution,
             profile,
+            lang,
             regions,
             categories,
         });

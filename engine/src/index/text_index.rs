@@ -10,7 +10,7 @@ use tantivy::schema::{
 };
 use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use super::analyzer::{english, ANALYZER_NAME};
+use crate::lang::Lang;
 use crate::solution::Solution;
 use crate::{Error, Result};
 
@@ -50,11 +50,14 @@ pub struct WeightedTerm {
     pub weight: f32,
 }
 
-/// A text query: a weighted bag of analysed terms and the field boosts to score them with.
+/// A text query: a weighted bag of analysed terms, the language they were analysed in (which
+/// picks the fields searched) and the field boosts to score them with.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TextQuery {
     /// The terms, user's first.
     pub terms: Vec<WeightedTerm>,
+    /// The language of the terms: only solutions written in it are searched by text.
+    pub lang: Lang,
     /// Field boosts.
     pub boosts: TextFieldBoosts,
 }
@@ -66,14 +69,21 @@ impl TextQuery {
     }
 }
 
+/// The text fields of one language.
 #[derive(Debug, Clone, Copy)]
-struct Fields {
-    id: Field,
-    ord: Field,
+struct LangFields {
     all: Field,
     title: Field,
     tags: Field,
     summary: Field,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    ord: Field,
+    /// Per language, in [`Lang::ALL`] order.
+    text: [LangFields; Lang::ALL.len()],
 }
 
 /// Ordinal → document address for one searcher generation.
@@ -90,6 +100,13 @@ const NO_ADDRESS: u64 = u64::MAX;
 /// Each document carries the solution's id and its dense ordinal (a fast field) so results map
 /// straight to the [`SolutionTable`](super::SolutionTable). Writes are buffered until
 /// [`TextIndex::commit`], which also makes them visible to searches.
+///
+/// Every language has its own four text fields (`all`, `title`, `tags`, `summary` for English,
+/// `all_es`, `title_es`… for the others), analysed by its own analyzer; a solution is indexed in
+/// the fields of its language only. BM25's statistics (document frequency, average length) are
+/// therefore per field and language: a word common in the Spanish solutions does not lose
+/// weight because the catalogue is mostly English, and a Spanish stem never matches an English
+/// look-alike. A query searches the fields of its own language.
 pub struct TextIndex {
     index: Index,
     reader: IndexReader,
@@ -106,20 +123,26 @@ impl std::fmt::Debug for TextIndex {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(ANALYZER_NAME)
-            .set_index_option(IndexRecordOption::WithFreqs),
-    );
-    let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
-        ord: b.add_u64_field("ord", FAST | INDEXED),
-        all: b.add_text_field("all", text.clone()),
-        title: b.add_text_field("title", text.clone()),
-        tags: b.add_text_field("tags", text.clone()),
-        summary: b.add_text_field("summary", text),
-    };
-    (b.build(), fields)
+    let id = b.add_text_field("id", STRING | STORED);
+    let ord = b.add_u64_field("ord", FAST | INDEXED);
+    let text = Lang::ALL.map(|lang| {
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(lang.analyzer_name())
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let name = |field: &str| match lang {
+            Lang::En => field.to_string(),
+            other => format!("{field}_{}", other.code()),
+        };
+        LangFields {
+            all: b.add_text_field(&name("all"), options.clone()),
+            title: b.add_text_field(&name("title"), options.clone()),
+            tags: b.add_text_field(&name("tags"), options.clone()),
+            summary: b.add_text_field(&name("summary"), options),
+        }
+    });
+    (b.build(), Fields { id, ord, text })
 }
 
 /// Memory budget of the index writer.
@@ -144,7 +167,9 @@ impl TextIndex {
     }
 
     fn from_index(index: Index, fields: Fields) -> Result<TextIndex> {
-        index.tokenizers().register(ANALYZER_NAME, english());
+        for lang in Lang::ALL {
+            index.tokenizers().register(lang.analyzer_name(), lang.analyzer());
+        }
         // One indexing thread: with several, documents land in segments in a nondeterministic
         // way, and the float sums of BM25 over segment-local orders then differ in the last bits
         // between two engines built from the same data (a property test caught it).
@@ -168,12 +193,13 @@ impl TextIndex {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a solution under an ordinal, replacing any document with the same id (buffered).
-    pub fn upsert(&self, ord: u32, s: &Solution) -> Result<()> {
-        let f = self.fields;
+    /// Adds a solution written in `lang` under an ordinal, replacing any document with the
+    /// same id (buffered).
+    pub fn upsert(&self, ord: u32, s: &Solution, lang: Lang) -> Result<()> {
         let mut doc = TantivyDocument::default();
-        doc.add_text(f.id, &s.id);
-        doc.add_u64(f.ord, u64::from(ord));
+        doc.add_text(self.fields.id, &s.id);
+        doc.add_u64(self.fields.ord, u64::from(ord));
+        let f = self.fields.text[lang.index()];
         doc.add_text(f.title, &s.title);
         doc.add_text(f.summary, &s.summary);
         for t in &s.tags {
@@ -186,7 +212,7 @@ impl TextIndex {
             doc.add_text(f.all, t);
         }
         let w = self.writer();
-        w.delete_term(Term::from_field_text(f.id, &s.id));
+        w.delete_term(Term::from_field_text(self.fields.id, &s.id));
         w.add_document(doc)?;
         Ok(())
     }
@@ -245,7 +271,7 @@ impl TextIndex {
     }
 
     fn build_query(&self, q: &TextQuery) -> BooleanQuery {
-        let f = self.fields;
+        let f = self.fields.text[q.lang.index()];
         let b = &q.boosts;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in &q.terms {
@@ -286,8 +312,8 @@ impl TextIndex {
         Ok(out)
     }
 
-    /// A plain BM25 top-`n` over the `all` field, with no boosts, expansions or filters: the
-    /// reference the benches measure the engine against.
+    /// A plain BM25 top-`n` over the English `all` field, with no boosts, expansions or
+    /// filters: the reference the benches measure the engine against.
     pub fn bm25_reference(&self, terms: &[String], n: usize) -> Result<Vec<(u32, f32)>> {
         let q = TextQuery {
             terms: terms
@@ -297,6 +323,7 @@ impl TextIndex {
                     weight: 1.0,
                 })
                 .collect(),
+            lang: Lang::En,
             boosts: TextFieldBoosts {
                 all: 1.0,
                 title: 0.0,

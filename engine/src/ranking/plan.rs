@@ -6,17 +6,16 @@ use super::{CityInput, MatchRequest, RankingProfile};
 use crate::city::{City, GapAnalysis};
 use crate::index::{analyse, TextQuery, WeightedTerm};
 use crate::kpi::{Catalogue, KpiCode, KpiId};
+use crate::lang::LangChoice;
 use crate::limits;
 use crate::peers::Evidence;
-use crate::vocab::{KpiMapper, TermOrigin, Vocabulary};
+use crate::vocab::{Languages, TermOrigin, Vocabulary};
 use crate::{Error, Result};
 
 /// What building a plan reads from the engine.
 pub(crate) struct PlanContext<'a> {
     pub(crate) catalogue: &'a Catalogue,
-    pub(crate) vocabulary: &'a Vocabulary,
-    pub(crate) mapper: &'a KpiMapper,
-    pub(crate) analyzer: &'a tantivy::tokenizer::TextAnalyzer,
+    pub(crate) languages: &'a Languages,
 }
 
 /// Why a KPI weighs in a request.
@@ -63,6 +62,9 @@ pub struct KpiWeight {
 pub struct QueryPlan {
     /// The needs text used (possibly the city's stated needs).
     pub needs_text: String,
+    /// The language the needs text was read in (declared, detected or assumed); an unsupported
+    /// language's words match nothing, so the ranking is the one without text.
+    pub lang: LangChoice,
     /// Analysed terms written by the user.
     pub user_terms: Vec<String>,
     /// The text query (user terms and expansions).
@@ -90,7 +92,7 @@ impl QueryPlan {
         profile: &RankingProfile,
         ctx: &PlanContext<'_>,
     ) -> Result<QueryPlan> {
-        let (catalogue, vocabulary, mapper) = (ctx.catalogue, ctx.vocabulary, ctx.mapper);
+        let catalogue = ctx.catalogue;
         // User text is only ever analysed into terms (never handed to a query parser), and both
         // its length and the number of terms taken from it are bounded.
         let needs_text = match (&req.needs, city) {
@@ -109,8 +111,18 @@ impl QueryPlan {
                 ),
             ));
         }
-        let mut analyzer = ctx.analyzer.clone();
-        let mut user_terms = analyse(&mut analyzer, &needs_text);
+        let lang = ctx
+            .languages
+            .of_needs(req.lang.as_deref(), &needs_text)
+            .map_err(|message| Error::invalid("lang", message))?;
+        // A language kpimatch does not support contributes no terms: its words would only match
+        // look-alikes in other languages.
+        let model = ctx.languages.get(lang.lang.unwrap_or_default());
+        let (vocabulary, mapper) = (model.vocabulary(), model.mapper());
+        let mut user_terms = match lang.lang {
+            Some(_) => analyse(&mut model.analyzer().clone(), &needs_text),
+            None => Vec::new(),
+        };
         let sdgs = sdg_focus(&req.sdgs, vocabulary, &needs_text, &mut user_terms)?;
         user_terms.retain(|t| !vocabulary.is_stop_word(t));
         user_terms.truncate(limits::MAX_QUERY_TERMS);
@@ -131,10 +143,15 @@ impl QueryPlan {
         let mut needs = vec![0f32; catalogue.len()];
         let matches = mapper.score_terms(weighted.iter().map(|t| (t.term.as_str(), t.weight)), false);
         if let Some(best) = matches.first().map(|m| m.score) {
+            let confidence = if profile.needs_confidence > 0.0 {
+                (best / profile.needs_confidence).min(1.0)
+            } else {
+                1.0
+            };
             for m in matches.iter().take(profile.needs_max_kpis) {
                 let rel = m.score / best;
                 if rel >= profile.needs_min_relative {
-                    needs[m.kpi] = rel;
+                    needs[m.kpi] = rel * confidence;
                 }
             }
         }
@@ -251,10 +268,12 @@ impl QueryPlan {
             } else {
                 Vec::new()
             },
+            lang: model.lang,
             boosts: profile.boosts.clone(),
         };
         Ok(QueryPlan {
             needs_text,
+            lang,
             user_terms,
             text,
             kpi_weights,

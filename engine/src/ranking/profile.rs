@@ -61,6 +61,12 @@ pub struct RankingProfile {
     /// Weight of the adoption evidence from peer cities (0 = none; absent in older files).
     #[serde(default)]
     pub evidence_weight: f32,
+    /// How strongly a needs text must map to its best KPI (the mapper's raw score) to count in
+    /// full; a weaker mapping counts in proportion (0 = always in full; absent in older files).
+    /// A question whose words the vocabulary barely knows then falls back towards the gap-only
+    /// ranking instead of amplifying whatever KPI a stray word touched.
+    #[serde(default)]
+    pub needs_confidence: f32,
 }
 
 impl Default for RankingProfile {
@@ -85,6 +91,7 @@ impl Default for RankingProfile {
             needs_max_kpis: 12,
             gap_top_k: 0,
             evidence_weight: 0.0,
+            needs_confidence: 0.0,
         }
     }
 }
@@ -158,6 +165,7 @@ impl RankingProfile {
             ("inferred_weight", self.inferred_weight),
             ("needs_min_relative", self.needs_min_relative),
             ("evidence_weight", self.evidence_weight),
+            ("needs_confidence", self.needs_confidence),
         ];
         for (name, v) in nonneg {
             if !(v.is_finite() && v >= 0.0) {

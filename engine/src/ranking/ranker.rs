@@ -28,6 +28,8 @@ pub struct MatchResult {
     pub provider_type: crate::solution::ProviderType,
     /// Summary.
     pub summary: String,
+    /// The language the solution's text is written in (declared or detected).
+    pub lang: crate::lang::Lang,
     /// Score (text + KPI + evidence − diversity penalty).
     pub score: f32,
     /// Why, when asked for.
@@ -43,6 +45,8 @@ pub struct MatchResponse {
     pub gaps_used: Vec<KpiWeight>,
     /// The needs text used (the city's stated needs when the request gave none).
     pub needs_text: String,
+    /// The language the needs text was read in.
+    pub lang: crate::lang::LangChoice,
     /// The analysed query terms.
     pub query_terms: Vec<String>,
     /// The Sustainable Development Goals the request focused on (asked or named in the text).

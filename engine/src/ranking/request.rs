@@ -21,6 +21,8 @@ pub struct MatchRequest {
     /// The needs text. `None` uses the city's stated needs; `Some("")` means no text at all
     /// (pure gap ranking).
     pub needs: Option<String>,
+    /// The language of the needs text (BCP 47); detected when `None`.
+    pub lang: Option<String>,
     /// KPI codes or category names to focus on (each weighs like a full gap).
     pub focus: Vec<String>,
     /// Sustainable Development Goals (1–17) to focus on: the KPIs serving them weigh by the

@@ -135,6 +135,10 @@ pub struct Solution {
     /// A paragraph of description.
     #[serde(default)]
     pub description: String,
+    /// The language its text is written in (BCP 47, such as `es` or `pt-BR`); detected from
+    /// the text when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     /// Smart City Wheel categories (free strings on the API; the bundle uses the six).
     #[serde(default)]
     pub categories: Vec<String>,
@@ -187,6 +191,11 @@ impl Solution {
                     field,
                     format!("is {n} characters long; the limit is {max}"),
                 ));
+            }
+        }
+        if let Some(tag) = &self.lang {
+            if let Err(message) = crate::lang::Lang::parse_tag(tag) {
+                out.push(Error::invalid("lang", message));
             }
         }
         let lists = [

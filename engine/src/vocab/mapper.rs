@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use tantivy::tokenizer::TextAnalyzer;
 
 use super::Vocabulary;
 use crate::index::{analyse, english};
@@ -74,9 +75,23 @@ const DESCRIPTION_WEIGHT: f32 = 0.5;
 const SYNONYM_FACTOR: f32 = 0.5;
 
 impl KpiMapper {
-    /// Builds the KPI term profiles.
+    /// Builds the English KPI term profiles.
     pub fn new(catalogue: &Catalogue, vocabulary: &Vocabulary) -> KpiMapper {
-        let mut analyzer = english();
+        Self::build(catalogue, vocabulary, &mut english(), true)
+    }
+
+    /// Builds the KPI term profiles of another language from its vocabulary alone (the
+    /// catalogue's names and descriptions are English); `analyzer` is the language's.
+    pub fn for_language(catalogue: &Catalogue, vocabulary: &Vocabulary, analyzer: &mut TextAnalyzer) -> KpiMapper {
+        Self::build(catalogue, vocabulary, analyzer, false)
+    }
+
+    fn build(
+        catalogue: &Catalogue,
+        vocabulary: &Vocabulary,
+        analyzer: &mut TextAnalyzer,
+        catalogue_text: bool,
+    ) -> KpiMapper {
         let n = catalogue.len();
         let mut bags: Vec<HashMap<String, f32>> = vec![HashMap::new(); n];
         let add = |bag: &mut HashMap<String, f32>, terms: &[String], w: f32| {
@@ -87,7 +102,9 @@ impl KpiMapper {
         for (id, kpi) in catalogue.kpis().iter().enumerate() {
             let mut bag = HashMap::new();
             let mut phrases: Vec<(Vec<String>, f32)> = Vec::new();
-            phrases.push((analyse(&mut analyzer, &kpi.name), NAME_WEIGHT));
+            if catalogue_text {
+                phrases.push((analyse(analyzer, &kpi.name), NAME_WEIGHT));
+            }
             for p in &vocabulary.kpi_terms[id] {
                 phrases.push((p.clone(), KPI_TERM_WEIGHT));
             }
@@ -96,7 +113,9 @@ impl KpiMapper {
                 .iter()
                 .position(|c| c == &kpi.category)
                 .expect("a KPI's category is in the catalogue");
-            phrases.push((analyse(&mut analyzer, &kpi.category), CATEGORY_NAME_WEIGHT));
+            if catalogue_text {
+                phrases.push((analyse(analyzer, &kpi.category), CATEGORY_NAME_WEIGHT));
+            }
             for p in &vocabulary.category_terms[cat] {
                 phrases.push((p.clone(), CATEGORY_TERM_WEIGHT));
             }
@@ -108,7 +127,9 @@ impl KpiMapper {
                     }
                 }
             }
-            add(&mut bag, &analyse(&mut analyzer, &kpi.description), DESCRIPTION_WEIGHT);
+            if catalogue_text {
+                add(&mut bag, &analyse(analyzer, &kpi.description), DESCRIPTION_WEIGHT);
+            }
             bags[id] = bag;
         }
         let mut df: HashMap<&str, usize> = HashMap::new();

@@ -25,6 +25,10 @@ pub const MAX_PHRASE_TERMS: usize = 6;
 pub struct VocabularyFile {
     /// Format version (1).
     pub format_version: u32,
+    /// The language of the terms (BCP 47); absent means English. Files under `vocabulary/`
+    /// must declare theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     /// Lay and technical terms per KPI code.
     pub kpis: BTreeMap<String, Vec<String>>,
     /// Lay and technical terms per category name.
@@ -98,6 +102,16 @@ impl Vocabulary {
     /// Compiles and validates a vocabulary file against the catalogue. Every problem is
     /// reported, each with the entry it is in.
     pub fn compile(file: &VocabularyFile, catalogue: &Catalogue) -> std::result::Result<Vocabulary, Vec<String>> {
+        Self::compile_in(file, catalogue, &mut english())
+    }
+
+    /// Compiles a vocabulary whose terms are analysed by `analyzer` (a language's own: the
+    /// terms must meet the needs text and solution text of that language on the same stems).
+    pub fn compile_in(
+        file: &VocabularyFile,
+        catalogue: &Catalogue,
+        analyzer: &mut TextAnalyzer,
+    ) -> std::result::Result<Vocabulary, Vec<String>> {
         let mut problems = Vec::new();
         if file.format_version != 1 {
             problems.push(format!(
@@ -105,11 +119,10 @@ impl Vocabulary {
                 file.format_version
             ));
         }
-        let mut analyzer = english();
         let mut kpi_terms = vec![Vec::new(); catalogue.len()];
         for (code, terms) in &file.kpis {
             match catalogue.resolve(code) {
-                Ok(id) => kpi_terms[id] = analyse_list(&mut analyzer, terms, &format!("kpis.{code}"), &mut problems),
+                Ok(id) => kpi_terms[id] = analyse_list(analyzer, terms, &format!("kpis.{code}"), &mut problems),
                 Err(e) => problems.push(format!("kpis: {e}")),
             }
         }
@@ -117,7 +130,7 @@ impl Vocabulary {
         for (name, terms) in &file.categories {
             match catalogue.categories().iter().position(|c| c.eq_ignore_ascii_case(name)) {
                 Some(i) => {
-                    category_terms[i] = analyse_list(&mut analyzer, terms, &format!("categories.{name}"), &mut problems)
+                    category_terms[i] = analyse_list(analyzer, terms, &format!("categories.{name}"), &mut problems)
                 }
                 None => problems.push(format!("categories: '{name}' is not a U4SSC category")),
             }
@@ -138,7 +151,7 @@ impl Vocabulary {
                 ));
                 continue;
             }
-            let members = analyse_list(&mut analyzer, group, &format!("synonyms[{gi}]"), &mut problems);
+            let members = analyse_list(analyzer, group, &format!("synonyms[{gi}]"), &mut problems);
             let idx = groups.len();
             for m in &members {
                 let entry = phrase_to_groups.entry(m.clone()).or_default();
@@ -157,7 +170,7 @@ impl Vocabulary {
         let mut stop_words = std::collections::HashSet::new();
         for w in &file.stop_words {
             // Stop words are compared after analysis; a word the analyzer drops needs no entry.
-            for t in analyse(&mut analyzer, w) {
+            for t in analyse(analyzer, w) {
                 stop_words.insert(t);
             }
         }
@@ -177,7 +190,7 @@ impl Vocabulary {
             }
             goal_names[usize::from(g.goal)] = g.name.clone();
             let phrases = std::iter::once(&g.name).chain(&g.terms).cloned().collect::<Vec<_>>();
-            for p in analyse_list(&mut analyzer, &phrases, &format!("goals[{i}]"), &mut problems) {
+            for p in analyse_list(analyzer, &phrases, &format!("goals[{i}]"), &mut problems) {
                 goal_phrases.push((g.goal, p));
             }
         }

@@ -98,6 +98,7 @@ pub fn run(
             },
             provider: String::new(),
             provider_type: Default::default(),
+            lang: None,
             summary: String::new(),
             description: d.text,
             categories: Vec::new(),

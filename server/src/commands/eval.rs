@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use kpimatch_engine::bundle::{Bundle, Split, Topic};
+use kpimatch_engine::bundle::{Bundle, Split, Topic, Variant, VariantTopic};
 use kpimatch_engine::eval::{
-    compare, evaluate_profiles, qrels_from, JudgedTopic, Measure, Qrels, Report, TopicSelection,
+    compare, evaluate_profiles, evaluate_variants, qrels_from, JudgedTopic, Measure, Qrels, Report, TopicSelection,
 };
 use kpimatch_engine::Engine;
 
@@ -24,6 +24,7 @@ pub struct EvalArgs {
     pub svg: Option<PathBuf>,
     pub drop_declared: bool,
     pub leads: bool,
+    pub multilingual: bool,
 }
 
 pub fn parse_measures(list: &str) -> anyhow::Result<Vec<Measure>> {
@@ -71,6 +72,15 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
         let qrels = qrels_from(&bundle.lead_judgments);
         return evaluate_and_print(&engine, &topics, &qrels, &a);
     }
+    if a.multilingual {
+        let variants: Vec<_> = bundle
+            .variant_topics
+            .iter()
+            .filter(|t| sel.accepts(*t))
+            .cloned()
+            .collect();
+        return multilingual(&engine, &variants, &bundle.topics, &qrels_from(&bundle.judgments), &a);
+    }
     let topics: Vec<Topic> = match &a.topics {
         Some(p) => read_topics(p)?,
         None => bundle.topics.clone(),
@@ -83,6 +93,124 @@ pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode
         None => qrels_from(&bundle.judgments),
     };
     evaluate_and_print(&engine, &topics, &qrels, &a)
+}
+
+/// Evaluates the translated and paraphrased topics per language: each group's mean for the
+/// variants, for their English sources and for gap-only ranking of the same cities, with the
+/// paired randomisation test of variant vs gap-only and variant vs source.
+fn multilingual(
+    engine: &Engine,
+    variants: &[VariantTopic],
+    sources: &[Topic],
+    qrels: &Qrels,
+    a: &EvalArgs,
+) -> anyhow::Result<ExitCode> {
+    let measures = parse_measures(&a.metrics)?;
+    let profile = a.profiles.first().map(String::as_str);
+    let r = evaluate_variants(engine, variants, sources, qrels, profile, a.depth, &measures)?;
+    let mut groups: Vec<(String, Vec<&VariantTopic>)> = Vec::new();
+    for v in variants {
+        let key = match v.variant {
+            Variant::Translation => v.lang.clone(),
+            Variant::Paraphrase => format!("{} paraphrase", v.lang),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(v),
+            None => groups.push((key, vec![v])),
+        }
+    }
+    groups.push((
+        "all translations".into(),
+        variants.iter().filter(|v| v.variant == Variant::Translation).collect(),
+    ));
+    groups.push(("all".into(), variants.iter().collect()));
+    let restrict = |report: &Report, ids: &[&VariantTopic]| -> Report {
+        let mut out = report.clone();
+        out.per_topic.retain(|t, _| ids.iter().any(|v| &v.id == t));
+        out
+    };
+    let mean = |report: &Report, m: Measure| -> f64 {
+        let vals: Vec<f64> = report
+            .per_topic
+            .keys()
+            .filter_map(|t| report.topic_value(t, m))
+            .collect();
+        vals.iter().sum::<f64>() / vals.len().max(1) as f64
+    };
+    let mut rows = Vec::new();
+    println!(
+        "variant topics: {} ({}), profile {}, depth {}",
+        variants.len(),
+        a.split,
+        profile.unwrap_or(engine.profiles().default_name()),
+        a.depth
+    );
+    for m in &measures {
+        println!(
+            "
+{}",
+            m.name()
+        );
+        println!(
+            "{:<20} {:>3} {:>9} {:>9} {:>9} {:>22} {:>22} {:>9}",
+            "group", "n", "variant", "english", "gap-only", "vs gap-only (W/L, p)", "vs english (W/L, p)", "read as"
+        );
+        for (name, ids) in &groups {
+            let (v, s, g) = (
+                restrict(&r.variant, ids),
+                restrict(&r.source, ids),
+                restrict(&r.gap_only, ids),
+            );
+            let vs_gap = compare(("gap-only", &g), ("variant", &v), *m, 10_000);
+            let vs_src = compare(("english", &s), ("variant", &v), *m, 10_000);
+            let read_right = ids
+                .iter()
+                .filter(|t| r.read_as.get(&t.id).is_some_and(|c| t.lang.starts_with(c.as_str())))
+                .count();
+            println!(
+                "{:<20} {:>3} {:>9.4} {:>9.4} {:>9.4} {:>22} {:>22} {:>9}",
+                name,
+                ids.len(),
+                mean(&v, *m),
+                mean(&s, *m),
+                mean(&g, *m),
+                format!("{}/{}, p={:.3}", vs_gap.wins, vs_gap.losses, vs_gap.p_value),
+                format!("{}/{}, p={:.3}", vs_src.wins, vs_src.losses, vs_src.p_value),
+                format!("{read_right}/{}", ids.len()),
+            );
+            rows.push(serde_json::json!({
+                "measure": m.name(), "group": name, "n": ids.len(),
+                "variant": mean(&v, *m), "english": mean(&s, *m), "gap_only": mean(&g, *m),
+                "vs_gap_only": vs_gap, "vs_english": vs_src, "read_as_declared": read_right,
+            }));
+        }
+    }
+    let below: Vec<String> = variants
+        .iter()
+        .filter_map(|v| {
+            let m = *measures.first()?;
+            let (x, g) = (r.variant.topic_value(&v.id, m)?, r.gap_only.topic_value(&v.id, m)?);
+            (x + 1e-9 < g).then(|| {
+                format!(
+                    "{} ({}, read as {}): {x:.3} < gap-only {g:.3}",
+                    v.id, v.lang, r.read_as[&v.id]
+                )
+            })
+        })
+        .collect();
+    println!(
+        "
+variant topics below gap-only on {}: {}",
+        measures.first().map(|m| m.name()).unwrap_or_default(),
+        below.len()
+    );
+    for b in &below {
+        println!("  {b}");
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Evaluates the profiles on the topics and prints the table (or JSON), the comparisons with

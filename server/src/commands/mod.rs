@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             from_feedback,
             drop_declared,
             leads,
+            multilingual,
             data,
             topics,
             qrels,
@@ -77,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 svg,
                 drop_declared,
                 leads,
+                multilingual,
             };
             if from_feedback {
                 eval::from_feedback(&cli.bundle, data, &args)
