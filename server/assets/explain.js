@@ -34,6 +34,28 @@ export const PROVIDER_TYPES = {
   ngo: 'NGO',
 };
 
+/** The languages kpimatch reads, by code, in words. */
+export const LANGUAGES = {
+  en: 'English',
+  es: 'Spanish',
+  pt: 'Portuguese',
+  fr: 'French',
+  de: 'German',
+  it: 'Italian',
+  ru: 'Russian',
+  ar: 'Arabic',
+  zh: 'Chinese',
+  no: 'Norwegian',
+};
+
+/** How the language of a question was read, in words: "read as Spanish (detected)", or that
+ * its language is not one kpimatch reads and its words were left out. */
+export function needsLangWords(l) {
+  if (!l.supported) return `written in a language kpimatch does not read (${l.code}): its words were left out`;
+  const how = { declared: 'as declared', detected: 'detected', default: 'assumed' }[l.source] || l.source;
+  return `read as ${l.name || LANGUAGES[l.code] || l.code} (${how})`;
+}
+
 /** A score part with its sign: "0.029", "−0.042". */
 export function signed(v) {
   return v < 0 ? `−${num(-v, 3)}` : num(v, 3);

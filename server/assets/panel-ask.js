@@ -10,7 +10,7 @@
 
 import { h, fill, num, pct, bandPill, bandClass, bandFromGap, nextId } from './dom.js';
 import { meter, scoreBar, grossScore, legendItem } from './charts.js';
-import { SOURCE, FIELDS, STATUS, PROVIDER_TYPES, signed, goalsWords, explanation } from './explain.js';
+import { SOURCE, FIELDS, STATUS, PROVIDER_TYPES, LANGUAGES, needsLangWords, signed, goalsWords, explanation } from './explain.js';
 
 const MATURITIES = ['concept', 'pilot', 'proven', 'scaled'];
 const COSTS = ['low', 'medium', 'high'];
@@ -411,7 +411,9 @@ function renderResults(answer, body, ctx, dialog, catalogue) {
       list.length ? `${list.length} solution${list.length === 1 ? '' : 's'}` : 'No solution matches',
       city ? ` for ${city.name}` : ''),
     h('p', { class: 'muted small' },
-      answer.needs_text ? [`“${answer.needs_text}”`, ' · '] : (body.needs === undefined && !city ? null : ['ranked by gaps only', ' · ']),
+      answer.needs_text ? [`“${answer.needs_text}”`, ' · ',
+        h('span', { id: 'needs-lang', dataset: { code: answer.needs_lang.code, supported: String(answer.needs_lang.supported) } }, needsLangWords(answer.needs_lang)),
+        ' · '] : (body.needs === undefined && !city ? null : ['ranked by gaps only', ' · ']),
       `profile ${answer.profile} · ${num(answer.took_ms, 1)} ms${answer.cached ? ' (cached)' : ''}`),
     answer.sdgs && answer.sdgs.length
       ? h('p', { class: 'small goals-used', id: 'goals-used', dataset: { goals: answer.sdgs.join(',') } },
@@ -524,7 +526,8 @@ function card(r, { maxScore, maxContribution, bandOf, dialog, withCity, goalName
         h('h4', { class: 'card-title', id: titleId, tabindex: '-1' }, r.title),
         r.provider ? h('p', { class: 'provider' }, r.provider) : null,
         r.provider_type ? h('p', { class: 'provider-type' },
-          h('span', { class: ['tag', 'ptype', `ptype-${r.provider_type}`], title: 'Who offers it' }, PROVIDER_TYPES[r.provider_type] || r.provider_type)) : null),
+          h('span', { class: ['tag', 'ptype', `ptype-${r.provider_type}`], title: 'Who offers it' }, PROVIDER_TYPES[r.provider_type] || r.provider_type),
+          r.lang && r.lang !== 'en' ? h('span', { class: ['tag', 'lang'], title: 'Written in', dataset: { lang: r.lang } }, LANGUAGES[r.lang] || r.lang) : null) : null),
       h('div', { class: 'score', title: 'Score: words + KPIs + evidence from similar cities − diversity penalty' },
         h('span', { class: 'score-value' }, num(r.score, 3)),
         h('span', { class: 'score-label' }, 'score'))),
@@ -540,7 +543,7 @@ function card(r, { maxScore, maxContribution, bandOf, dialog, withCity, goalName
         class: ['chip', k.gap === null ? 'band-none' : bandClass(bandOf.get(k.code) || bandFromGap(k.gap))],
       }, k.name, k.gap === null ? '' : h('span', { class: 'chip-note' }, ` gap ${pct(k.gap)}`))))) : null,
     e && e.matched_terms.length ? h('div', { class: 'terms' },
-      h('span', { class: 'muted small' }, 'Words matched '),
+      h('span', { class: 'muted small words-matched', dataset: { lang: r.lang } }, `Words matched (${LANGUAGES[r.lang] || r.lang}) `),
       h('ul', { class: 'chips' }, e.matched_terms.map((t) => h('li', {
         class: ['chip', 'chip-term', t.from_synonym ? 'synonym' : null],
         title: `${t.from_synonym ? 'a synonym kpimatch added; ' : ''}found in ${t.fields.map((f) => FIELDS[f] || f).join(', ')}`,

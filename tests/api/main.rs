@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod kpis;
+mod languages;
 mod marketplace;
 mod matching;
 mod outage;

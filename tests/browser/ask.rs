@@ -499,3 +499,67 @@ async fn why_not_and_provider_types_are_answered_as_the_api_answers() {
     assert_eq!(results_seq(&b).await, seq, "nothing was sent");
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_in_spanish_is_read_in_spanish_and_its_matched_words_say_so() {
+    // Arrange
+    let question = "Perdemos casi la mitad del agua que bombeamos antes de que llegue a un grifo. ¿Qué lo soluciona?";
+    let b = Browser::start(1280, 900).await;
+    b.open("").await;
+    choose_city(&b, "qasr-alwan", "Qasr Alwan").await;
+    let expected = b
+        .app
+        .post_json(
+            "/v1/match",
+            &json!({"city_id": "qasr-alwan", "needs": question, "limit": 10, "explain": true}),
+        )
+        .await;
+    assert_eq!(expected["needs_lang"]["code"], "es", "{}", expected["needs_lang"]);
+
+    // Act
+    let seq = results_seq(&b).await;
+    b.type_into("#needs", &format!("{question}\n")).await;
+    wait_for_results_after(&b, seq).await;
+
+    // Assert: the API's ranking, the language it read, and per card the language of the
+    // solution and of the words it matched.
+    assert_eq!(card_ids(&b).await, ids(&expected));
+    let shown = b
+        .js("const l = document.getElementById('needs-lang'); return {text: l.textContent, code: l.dataset.code}")
+        .await;
+    assert_eq!(shown["text"], "read as Spanish (detected)");
+    assert_eq!(shown["code"], "es");
+    let cards = b
+        .js(
+            r#"return [...document.querySelectorAll('#cards > li')].map(c => ({id: c.dataset.id,
+              lang: (c.querySelector('.tag.lang') || {}).textContent || null,
+              words: (c.querySelector('.words-matched') || {}).textContent || null}))"#,
+        )
+        .await;
+    let mut spanish_with_words = 0;
+    for (card, r) in cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(expected["results"].as_array().unwrap())
+    {
+        assert_eq!(card["id"], r["solution_id"]);
+        let lang = r["lang"].as_str().unwrap();
+        if lang == "en" {
+            assert_eq!(card["lang"], Value::Null, "English needs no tag: {card}");
+        } else {
+            assert!(card["lang"].is_string(), "{card}");
+        }
+        let matched = !r["explanation"]["matched_terms"].as_array().unwrap().is_empty();
+        assert_eq!(card["words"].is_string(), matched, "{card}");
+        if matched {
+            assert_eq!(lang, "es", "Spanish words match Spanish text only: {card}");
+            assert_eq!(card["words"], "Words matched (Spanish) ");
+            spanish_with_words += 1;
+        }
+    }
+    assert!(
+        spanish_with_words >= 1,
+        "a Spanish solution matched the question's words: {cards}"
+    );
+}

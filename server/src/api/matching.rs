@@ -74,6 +74,11 @@ pub struct MatchBody {
     /// `""`: pure gap ranking.
     #[schema(max_length = 2000)]
     pub needs: Option<String>,
+    /// The language of the needs text, as a BCP 47 tag (`es`, `pt-BR`, `zh`; at most 35
+    /// characters). Omitted: detected from the text. A language kpimatch does not support is
+    /// accepted; its words then match nothing (the ranking is the one without text).
+    #[schema(max_length = 35, example = "es")]
+    pub lang: Option<String>,
     /// KPI codes or category names to focus on (without a city: pure focus ranking).
     #[serde(default)]
     pub kpis: Vec<String>,
@@ -138,6 +143,7 @@ impl MatchBody {
         Ok(MatchRequest {
             city,
             needs: self.needs,
+            lang: self.lang,
             focus: self.kpis,
             sdgs: self.sdgs,
             filters: f.into(),
@@ -303,6 +309,9 @@ pub struct MatchResultView {
     pub provider_type: String,
     /// Summary.
     pub summary: String,
+    /// The language the solution is written in (BCP 47 primary subtag, declared or detected).
+    #[schema(example = "en")]
+    pub lang: String,
     /// Score.
     pub score: f32,
     /// Explanation (unless `explain` was false).
@@ -409,6 +418,43 @@ impl From<&KpiWeight> for GapUsedView {
     }
 }
 
+/// The language a needs text was read in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NeedsLangView {
+    /// Language code: BCP 47 (`es`) for a supported language, the detector's ISO 639-3 code
+    /// (`jpn`) or the declared tag for one kpimatch does not support.
+    #[schema(example = "es")]
+    pub code: String,
+    /// The language's English name, when supported.
+    #[schema(example = "Spanish")]
+    pub name: Option<String>,
+    /// Whether kpimatch analyses this language; when not, the text's words matched nothing and
+    /// the ranking is the one without text.
+    pub supported: bool,
+    /// `declared` (the request's `lang`), `detected` or `default` (too little text: English).
+    #[schema(example = "detected")]
+    pub source: String,
+    /// The detector's confidence in [0, 1] (1 when declared).
+    pub confidence: f32,
+}
+
+impl From<&kpimatch_engine::lang::LangChoice> for NeedsLangView {
+    fn from(c: &kpimatch_engine::lang::LangChoice) -> Self {
+        NeedsLangView {
+            code: c.code.clone(),
+            name: c.lang.map(|l| l.name().to_string()),
+            supported: c.lang.is_some(),
+            source: match c.source {
+                kpimatch_engine::lang::LangSource::Declared => "declared",
+                kpimatch_engine::lang::LangSource::Detected => "detected",
+                kpimatch_engine::lang::LangSource::Default => "default",
+            }
+            .to_string(),
+            confidence: c.confidence,
+        }
+    }
+}
+
 /// The ranked answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MatchResponseBody {
@@ -420,6 +466,9 @@ pub struct MatchResponseBody {
     pub gaps_used: Vec<GapUsedView>,
     /// The needs text used.
     pub needs_text: String,
+    /// The language the needs text was read in; its words matched solutions written in that
+    /// language, and its vocabulary mapped them to KPIs.
+    pub needs_lang: NeedsLangView,
     /// The analysed query terms.
     pub query_terms: Vec<String>,
     /// The Sustainable Development Goals the request focused on (`sdgs` and goals named in the
@@ -450,12 +499,14 @@ impl MatchResponseBody {
                     provider: m.provider.clone(),
                     provider_type: m.provider_type.as_str().to_string(),
                     summary: m.summary.clone(),
+                    lang: m.lang.code().to_string(),
                     score: m.score,
                     explanation: m.explanation.as_ref().map(ExplanationView::from),
                 })
                 .collect(),
             gaps_used: r.gaps_used.iter().map(GapUsedView::from).collect(),
             needs_text: r.needs_text.clone(),
+            needs_lang: NeedsLangView::from(&r.lang),
             query_terms: r.query_terms.clone(),
             sdgs: r.sdgs.clone(),
             profile: r.profile.clone(),

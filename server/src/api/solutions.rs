@@ -55,6 +55,11 @@ pub struct SolutionBody {
     /// A paragraph of description (at most 20,000 characters).
     #[serde(default)]
     pub description: String,
+    /// The language the text is written in, as a BCP 47 tag (`es`, `pt-BR`, `zh-Hans`; at
+    /// most 35 characters). Omitted: detected from the text.
+    #[schema(max_length = 35, example = "es")]
+    #[serde(default)]
+    pub lang: Option<String>,
     /// Categories, e.g. the Smart City Wheel (Economy, Environment, Government, Living, Mobility, People).
     #[serde(default)]
     pub categories: Vec<String>,
@@ -103,6 +108,7 @@ impl SolutionBody {
             provider_type: self.provider_type.unwrap_or_default(),
             summary: self.summary,
             description: self.description,
+            lang: self.lang,
             categories: self.categories,
             tags: self.tags,
             regions: self.regions,
@@ -151,6 +157,12 @@ pub struct SolutionView {
     pub summary: String,
     /// Description.
     pub description: String,
+    /// The declared language (BCP 47), as sent; `null` when it was detected.
+    pub lang: Option<String>,
+    /// The language its text is analysed and profiled in: the declared one when supported, else
+    /// the detected one (English when it cannot be told or is not supported).
+    #[schema(example = "es")]
+    pub text_lang: String,
     /// Categories.
     pub categories: Vec<String>,
     /// Tags.
@@ -206,6 +218,8 @@ impl SolutionView {
             provider_type: sol.provider_type.as_str().to_string(),
             summary: sol.summary.clone(),
             description: sol.description.clone(),
+            lang: sol.lang.clone(),
+            text_lang: s.lang.code().to_string(),
             categories: sol.categories.clone(),
             tags: sol.tags.clone(),
             regions: sol.regions.clone(),
