@@ -65,6 +65,23 @@ async fn an_unsupported_language_is_reported_and_ranks_like_no_question() {
 }
 
 #[tokio::test]
+async fn search_takes_the_questions_language() {
+    // Arrange
+    let app = shared_app();
+
+    // Act
+    let detected = json_ok(app.search("perdite idriche della rete", &[]).await).await;
+    let declared = json_ok(app.search("agua", &[("lang", "pt-BR")]).await).await;
+    let bad = app.search("agua", &[("lang", "x y")]).await;
+
+    // Assert
+    assert_eq!(detected["needs_lang"]["code"], "it", "{}", detected["needs_lang"]);
+    assert_eq!(declared["needs_lang"]["code"], "pt");
+    assert_eq!(declared["needs_lang"]["source"], "declared");
+    assert_problem(bad, 422, "invalid_field", Some("lang")).await;
+}
+
+#[tokio::test]
 async fn a_malformed_language_tag_is_422_naming_lang() {
     // Arrange
     let app = shared_app();

@@ -167,6 +167,9 @@ pub struct SearchParams {
     pub q: String,
     /// A stored city whose gaps also count.
     pub city_id: Option<String>,
+    /// The question's language (BCP 47, at most 35 characters); detected when omitted.
+    #[param(example = "es", max_length = 35)]
+    pub lang: Option<String>,
     /// Results wanted, 1–100 (default 10).
     pub limit: Option<usize>,
     /// Results skipped.

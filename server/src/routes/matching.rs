@@ -82,6 +82,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
     let body = MatchBody {
         city_id: q.city_id,
         needs: Some(q.q),
+        lang: q.lang,
         limit: q.limit,
         offset: q.offset,
         profile: q.profile,
