@@ -453,6 +453,9 @@ mod tests {
         assert_eq!(goals("the clean water goal"), [6]);
         assert_eq!(goals("Que faire pour l'ODD 6 ?"), [6]);
         assert_eq!(goals("ODS 11 y 13"), [11, 13]);
+        assert_eq!(goals("Что делать для ЦУР 6 и 11?"), [6, 11]);
+        assert_eq!(goals("bærekraftsmål 13"), [13]);
+        assert_eq!(goals("الهدف 6"), [6]);
         assert!(goals("clean water for 6 districts").is_empty(), "no goal word, no goal");
         assert!(goals("SDG 18 and goal 0").is_empty(), "there are 17 goals");
     }

@@ -228,7 +228,9 @@ impl Vocabulary {
     /// text has a marker word, by a phrase that names the goal ("the clean water goal"). `terms`
     /// are the text's analysed terms (stop words kept).
     pub fn goals_in(&self, text: &str, terms: &[String]) -> Vec<u8> {
-        const MARKERS: [&str; 14] = [
+        // The goals' names in English, Spanish, Portuguese, French, Italian, German, Russian
+        // (ЦУР), Norwegian and Arabic.
+        const MARKERS: [&str; 28] = [
             "sdg",
             "sdgs",
             "goal",
@@ -241,10 +243,24 @@ impl Vocabulary {
             "objectif",
             "objectifs",
             "obiettivo",
+            "obiettivi",
             "ziel",
             "ziele",
+            "цур",
+            "цель",
+            "цели",
+            "mål",
+            "målet",
+            "målene",
+            "bærekraftsmål",
+            "bærekraftsmålet",
+            "bærekraftsmålene",
+            "هدف",
+            "الهدف",
+            "أهداف",
+            "الأهداف",
         ];
-        const JOINERS: [&str; 8] = ["and", "or", "y", "e", "et", "und", "o", "ou"];
+        const JOINERS: [&str; 11] = ["and", "or", "y", "e", "et", "und", "o", "ou", "и", "og", "و"];
         let lower = text.to_lowercase();
         let tokens: Vec<&str> = lower
             .split(|c: char| !c.is_alphanumeric())
