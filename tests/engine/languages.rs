@@ -154,3 +154,18 @@ fn a_declared_language_wins_and_a_malformed_tag_names_its_field() {
         other => panic!("expected an invalid lang, got {other:?}"),
     }
 }
+
+#[test]
+fn every_judged_english_question_is_read_as_english() {
+    for t in bundle().topics.iter().filter(|t| !t.needs.is_empty()) {
+        let plan = engine().plan(&t.request(10, None)).unwrap();
+        assert_eq!(
+            plan.lang.lang,
+            Some(Lang::En),
+            "{}: {} read as {:?}",
+            t.id,
+            t.needs,
+            plan.lang
+        );
+    }
+}

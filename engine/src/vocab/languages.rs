@@ -74,11 +74,17 @@ pub struct Languages {
 }
 
 /// Detector confidence above which a detected language is taken without consulting the
-/// vocabularies.
+/// vocabularies…
 const SURE: f64 = 0.5;
-/// What the detector's (restricted) guess adds to a language's vocabulary coverage when the
-/// detector is unsure.
+/// …in a text of at least this many words (Chinese has no spaces: a Chinese question is one
+/// or two "words", and the vocabularies decide it).
+const MIN_WORDS_ALONE: usize = 6;
+/// What the detector's (restricted) guess adds, times its confidence, to a language's
+/// vocabulary coverage when the detector is unsure.
 const GUESS_BONUS: f32 = 0.25;
+/// What English, the catalogue's main language, adds: an English question with a few words
+/// that look like another language's stays English.
+const ENGLISH_PRIOR: f32 = 0.1;
 /// Vocabulary coverage at which a text is read in a supported language even though the
 /// detector took it for an unsupported one (a short Spanish question read as Galician).
 const OVERRIDE_COVERAGE: f32 = 0.6;
@@ -167,7 +173,7 @@ impl Languages {
     /// The language of a needs text: declared, else told from the text. The detector decides
     /// when it is sure; when it is not (short questions), each language with a vocabulary is
     /// scored by the share of the text's terms its vocabulary knows, plus a bonus for the
-    /// detector's best guess. A text the detector is sure is in an unsupported language (and
+    /// detector's best guess in proportion to its confidence, plus a small prior for English. A text the detector is sure is in an unsupported language (and
     /// that no vocabulary covers) is reported as such: its words then match nothing.
     /// `Err` is a malformed `lang` tag.
     pub fn of_needs(&self, declared: Option<&str>, text: &str) -> Result<LangChoice, String> {
@@ -178,21 +184,30 @@ impl Languages {
             return Ok(LangChoice::default_english());
         }
         let d = lang::detect(text);
-        if d.unsupported.is_none() {
+        // A few words (a title, "Solar Smart Bench") fool the detector's trigrams even when it
+        // reports confidence: it decides alone only on a sentence.
+        let sentence = text.split_whitespace().count() >= MIN_WORDS_ALONE;
+        if d.unsupported.is_none() && sentence {
             if let Some((l, c)) = d.supported {
                 if c >= SURE && self.get(l).has_vocabulary {
                     return Ok(LangChoice::detected(l, c));
                 }
             }
         }
-        let guess = d.supported.map(|(l, _)| l);
+        let guess = d.supported;
         let mut best: Option<(Lang, f32, f32)> = None;
         for m in self.models.iter().filter(|m| m.has_vocabulary) {
             let (coverage, n) = m.coverage(text);
             if n == 0 {
                 continue;
             }
-            let score = coverage + if guess == Some(m.lang) { GUESS_BONUS } else { 0.0 };
+            let mut score = coverage;
+            if let Some((_, confidence)) = guess.filter(|(g, _)| *g == m.lang) {
+                score += GUESS_BONUS * confidence.clamp(0.0, 1.0) as f32;
+            }
+            if m.lang == Lang::En {
+                score += ENGLISH_PRIOR;
+            }
             if best.is_none_or(|(_, s, _)| score > s) {
                 best = Some((m.lang, score, coverage));
             }
