@@ -14,7 +14,10 @@
 //!   - `hybrid`: a city plus a needs text, default profile, explanations on (the API default);
 //!   - `text_only`: the same city and needs text under the `text-only` ablation profile;
 //!   - `kpi_only`: the same city with no text at all (`needs: ""`): pure gap ranking over the
-//!     impact-ordered KPI lists.
+//!     impact-ordered KPI lists;
+//!   - `hybrid_translated`: the same city asked one of the bundle's translated questions
+//!     (`topics/multilingual.jsonl`, nine languages, no `lang` sent): language detection, the
+//!     language's analysis and KPI mapping on top of `hybrid`.
 //!
 //!   So `hybrid / bm25_reference` is the price of kpimatch's ranking over a plain BM25 search.
 //!   Every benchmark rotates through the same fixed list of (city, needs) pairs, one per
@@ -93,6 +96,7 @@ struct Query {
     hybrid: MatchRequest,
     text_only: MatchRequest,
     kpi_only: MatchRequest,
+    translated: MatchRequest,
     reference_terms: Vec<String>,
     hybrid_explained: MatchRequest,
 }
@@ -119,10 +123,17 @@ impl MatchFixture {
             engine.stats().solutions,
             started.elapsed().as_secs_f64()
         );
+        let translations: Vec<&str> = bundle
+            .variant_topics
+            .iter()
+            .filter(|t| t.variant == kpimatch_engine::bundle::Variant::Translation)
+            .map(|t| t.needs.as_str())
+            .collect();
         let queries = needs_texts()
             .iter()
             .zip(bundle.cities.iter().cycle())
-            .map(|(needs, city)| {
+            .zip(translations.iter().cycle())
+            .map(|((needs, city), translated)| {
                 // The ranking itself, without explanations; `hybrid_explained` adds them (the
                 // API default) so their cost is visible on its own.
                 let hybrid_explained = MatchRequest::for_city(&city.id).with_needs(needs).with_limit(TOP);
@@ -131,6 +142,8 @@ impl MatchFixture {
                 let text_only = hybrid.clone().with_profile("text-only");
                 let mut kpi_only = MatchRequest::for_city(&city.id).with_needs("").with_limit(TOP);
                 kpi_only.explain = false;
+                let mut translated = MatchRequest::for_city(&city.id).with_needs(translated).with_limit(TOP);
+                translated.explain = false;
                 let reference_terms = engine.plan(&hybrid).expect("a valid request").user_terms;
                 assert!(!reference_terms.is_empty(), "'{needs}' has no terms");
                 Query {
@@ -138,6 +151,7 @@ impl MatchFixture {
                     hybrid_explained,
                     text_only,
                     kpi_only,
+                    translated,
                     reference_terms,
                 }
             })
@@ -165,11 +179,12 @@ fn bench_match(c: &mut Criterion) {
                 f.engine.text_index().bm25_reference(&q.reference_terms, TOP).unwrap()
             })
         });
-        let variants: [(&str, PickRequest); 4] = [
+        let variants: [(&str, PickRequest); 5] = [
             ("hybrid", |q| &q.hybrid),
             ("hybrid_explained", |q| &q.hybrid_explained),
             ("text_only", |q| &q.text_only),
             ("kpi_only", |q| &q.kpi_only),
+            ("hybrid_translated", |q| &q.translated),
         ];
         for (name, request) in variants {
             group.bench_function(BenchmarkId::new(&size, name), |b| {

@@ -68,12 +68,13 @@ sizes = sorted({int(k.split("/")[1]) for k in results if k.startswith("match/")}
 if sizes:
     printed = True
     print("match: one top-10 request, median ms (ratios to bm25_reference on the same index)")
-    print(f"{'size':>9} {'bm25_ref':>10} {'hybrid':>10} {'text_only':>10} {'kpi_only':>10}"
-          f" {'hyb/bm25':>8} {'text/bm25':>9} {'kpi/bm25':>8}")
+    print(f"{'size':>9} {'bm25_ref':>10} {'hybrid':>10} {'text_only':>10} {'kpi_only':>10} {'translated':>10}"
+          f" {'hyb/bm25':>8} {'text/bm25':>9} {'kpi/bm25':>8} {'trans/bm25':>10}")
     for n in sizes:
-        ref, hyb, txt, kpi = (median(f"match/{n}/{v}") for v in ("bm25_reference", "hybrid", "text_only", "kpi_only"))
-        print(f"{n:>9} {fmt(ref)} {fmt(hyb)} {fmt(txt)} {fmt(kpi)} {ratio(hyb, ref):>8} {ratio(txt, ref):>9}"
-              f" {ratio(kpi, ref):>8}")
+        ref, hyb, txt, kpi, tra = (median(f"match/{n}/{v}") for v in
+                                   ("bm25_reference", "hybrid", "text_only", "kpi_only", "hybrid_translated"))
+        print(f"{n:>9} {fmt(ref)} {fmt(hyb)} {fmt(txt)} {fmt(kpi)} {fmt(tra)} {ratio(hyb, ref):>8} {ratio(txt, ref):>9}"
+              f" {ratio(kpi, ref):>8} {ratio(tra, ref):>10}")
     print()
 
 gaps = sorted((k.split("/", 1)[1], v[0]) for k, v in results.items() if k.startswith("gaps/"))
