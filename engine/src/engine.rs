@@ -223,13 +223,7 @@ impl Engine {
 
     /// The KPI profile kpimatch would use for a solution (declared, or inferred from its text).
     pub fn profile_for(&self, solution: &Solution) -> KpiProfile {
-        let (_, m) = self.model_of(solution);
-        vocab::profile_for(
-            solution,
-            m.mapper(),
-            &mut m.analyzer().clone(),
-            self.vocabulary().inference(),
-        )
+        self.language_and_profile(solution).1
     }
 
     /// The profile inferred from a solution's text alone, ignoring declared impacts.

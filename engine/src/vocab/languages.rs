@@ -45,8 +45,9 @@ impl LangModel {
         &self.mapper
     }
 
-    /// Whether the bundle has a vocabulary for the language (without one, its text is still
-    /// indexed and searched, but maps to no KPI).
+    /// Whether the bundle has a vocabulary for the language. Without one, solutions written in
+    /// it are still indexed in its fields (and profiled with English's vocabulary), but a
+    /// question is never read in it.
     pub fn has_vocabulary(&self) -> bool {
         self.has_vocabulary
     }
@@ -137,11 +138,6 @@ impl Languages {
     /// English's model.
     pub fn english(&self) -> &LangModel {
         self.get(Lang::En)
-    }
-
-    /// The languages with a vocabulary, English first.
-    pub fn with_vocabulary(&self) -> impl Iterator<Item = Lang> + '_ {
-        self.models.iter().filter(|m| m.has_vocabulary).map(|m| m.lang)
     }
 
     /// The model a solution's text is analysed and profiled with.
