@@ -218,8 +218,10 @@ impl Languages {
                 source: LangSource::Detected,
                 confidence: 1.0,
             }),
+            // A few words no vocabulary knows (a product name, "LoRaWAN"): the detector's guess
+            // on them is noise, and the catalogue's language is the safe reading.
+            (_, Some((_, _, 0.0)) | None) => Ok(LangChoice::default_english()),
             (_, Some((l, score, _))) => Ok(LangChoice::detected(l, f64::from(score.min(1.0)))),
-            (_, None) => Ok(LangChoice::default_english()),
         }
     }
 }
@@ -274,6 +276,9 @@ mod tests {
             ("تسرب المياه", "ar"),
             ("漏水", "zh"),
             ("what fixes our water KPIs?", "en"),
+            ("quillwort", "en"),
+            ("zq7x", "en"),
+            ("LoRaWAN gateways", "en"),
             ("", "en"),
         ];
         for (text, code) in cases {
