@@ -138,23 +138,20 @@ fn multilingual(
         vals.iter().sum::<f64>() / vals.len().max(1) as f64
     };
     let mut rows = Vec::new();
-    println!(
+    // The table, or with --json the same rows as JSON.
+    let mut table = vec![format!(
         "variant topics: {} ({}), profile {}, depth {}",
         variants.len(),
         a.split,
         profile.unwrap_or(engine.profiles().default_name()),
         a.depth
-    );
+    )];
     for m in &measures {
-        println!(
-            "
-{}",
-            m.name()
-        );
-        println!(
+        table.push(format!("\n{}", m.name()));
+        table.push(format!(
             "{:<20} {:>3} {:>9} {:>9} {:>9} {:>22} {:>22} {:>9}",
             "group", "n", "variant", "english", "gap-only", "vs gap-only (W/L, p)", "vs english (W/L, p)", "read as"
-        );
+        ));
         for (name, ids) in &groups {
             let (v, s, g) = (
                 restrict(&r.variant, ids),
@@ -167,7 +164,7 @@ fn multilingual(
                 .iter()
                 .filter(|t| r.read_as.get(&t.id).is_some_and(|c| t.lang.starts_with(c.as_str())))
                 .count();
-            println!(
+            table.push(format!(
                 "{:<20} {:>3} {:>9.4} {:>9.4} {:>9.4} {:>22} {:>22} {:>9}",
                 name,
                 ids.len(),
@@ -177,7 +174,7 @@ fn multilingual(
                 format!("{}/{}, p={:.3}", vs_gap.wins, vs_gap.losses, vs_gap.p_value),
                 format!("{}/{}, p={:.3}", vs_src.wins, vs_src.losses, vs_src.p_value),
                 format!("{read_right}/{}", ids.len()),
-            );
+            ));
             rows.push(serde_json::json!({
                 "measure": m.name(), "group": name, "n": ids.len(),
                 "variant": mean(&v, *m), "english": mean(&s, *m), "gap_only": mean(&g, *m),
@@ -198,17 +195,17 @@ fn multilingual(
             })
         })
         .collect();
-    println!(
-        "
-variant topics below gap-only on {}: {}",
+    table.push(format!(
+        "\nvariant topics below gap-only on {}: {}",
         measures.first().map(|m| m.name()).unwrap_or_default(),
         below.len()
-    );
-    for b in &below {
-        println!("  {b}");
-    }
+    ));
+    table.extend(below.iter().map(|b| format!("  {b}")));
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        let json = serde_json::json!({"groups": rows, "below_gap_only": below, "read_as": r.read_as});
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!("{}", table.join("\n"));
     }
     Ok(ExitCode::SUCCESS)
 }
