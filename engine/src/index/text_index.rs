@@ -103,10 +103,11 @@ const NO_ADDRESS: u64 = u64::MAX;
 ///
 /// Every language has its own four text fields (`all`, `title`, `tags`, `summary` for English,
 /// `all_es`, `title_es`… for the others), analysed by its own analyzer; a solution is indexed in
-/// the fields of its language only. BM25's statistics (document frequency, average length) are
-/// therefore per field and language: a word common in the Spanish solutions does not lose
-/// weight because the catalogue is mostly English, and a Spanish stem never matches an English
-/// look-alike. A query searches the fields of its own language.
+/// the fields of its language only. Document frequencies are therefore per field and language:
+/// a word common in the Spanish solutions does not lose weight because the catalogue is mostly
+/// English, and a Spanish stem never matches an English look-alike. (tantivy's document count
+/// and average field length count every document, so documents in other languages shift a
+/// language's BM25 slightly.) A query searches the fields of its own language.
 pub struct TextIndex {
     index: Index,
     reader: IndexReader,
