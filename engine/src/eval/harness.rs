@@ -30,11 +30,7 @@ impl JudgedTopic for Topic {
     }
     fn rank(&self, engine: &Engine, profile: Option<&str>, depth: usize) -> Result<Vec<(String, f64)>> {
         let resp = engine.match_solutions(&self.request(depth.min(crate::limits::MAX_LIMIT), profile))?;
-        Ok(resp
-            .results
-            .into_iter()
-            .map(|r| (r.solution_id, f64::from(r.score)))
-            .collect())
+        Ok(ranked(resp))
     }
 }
 
@@ -48,13 +44,16 @@ impl JudgedTopic for VariantTopic {
     /// Ranked as a planner would ask: the needs text alone, its language left to the engine.
     fn rank(&self, engine: &Engine, profile: Option<&str>, depth: usize) -> Result<Vec<(String, f64)>> {
         let req = self.request(depth.min(crate::limits::MAX_LIMIT), profile, false);
-        let resp = engine.match_solutions(&req)?;
-        Ok(resp
-            .results
-            .into_iter()
-            .map(|r| (r.solution_id, f64::from(r.score)))
-            .collect())
+        Ok(ranked(engine.match_solutions(&req)?))
     }
+}
+
+/// A match's results as a run's (document id, score) list, best first.
+fn ranked(resp: crate::ranking::MatchResponse) -> Vec<(String, f64)> {
+    resp.results
+        .into_iter()
+        .map(|r| (r.solution_id, f64::from(r.score)))
+        .collect()
 }
 
 /// Variant topics evaluated against their sources: each variant's ranking, the ranking of its
@@ -100,9 +99,10 @@ pub fn evaluate_variants(
             judged.insert(v.id.clone(), d.clone(), *g);
         }
         let depth = depth.min(crate::limits::MAX_LIMIT);
-        let req = v.request(depth, profile, false);
-        read_as.insert(v.id.clone(), engine.plan(&req)?.lang.code);
-        variant_run.add_scored(v.id.clone(), v.rank(engine, profile, depth)?, "variant");
+        // One match gives both the ranking and the language it was read in.
+        let resp = engine.match_solutions(&v.request(depth, profile, false))?;
+        read_as.insert(v.id.clone(), resp.lang.code.clone());
+        variant_run.add_scored(v.id.clone(), ranked(resp), "variant");
         let mut as_source = source.clone();
         as_source.id = v.id.clone();
         source_run.add_scored(v.id.clone(), as_source.rank(engine, profile, depth)?, "source");
