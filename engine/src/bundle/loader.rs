@@ -127,6 +127,20 @@ impl Problems {
 }
 
 /// Reads a JSON Lines file into records with their line numbers; bad lines become problems.
+/// The `.json` files of a directory in name order; none when the directory is absent.
+fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| f.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 fn read_jsonl<T: DeserializeOwned>(path: &Path, problems: &mut Problems) -> Vec<(usize, T)> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -252,51 +266,40 @@ impl Bundle {
 
         // Vocabularies of other languages.
         let mut translations = Vec::new();
-        let vocab_dir = root.join("vocabulary");
-        if vocab_dir.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&vocab_dir)
-                .map_err(|e| Error::io(&vocab_dir, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "json"))
-                .collect();
-            files.sort();
-            for f in files {
-                let file = match crate::vocab::read_file(&f) {
-                    Ok(file) => file,
-                    Err(Error::InvalidData { problems, .. }) => {
-                        p.0.extend(problems);
-                        continue;
-                    }
-                    Err(e) => {
-                        p.add(&f, None, e.to_string());
-                        continue;
-                    }
-                };
-                let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-                let lang = match file.lang.as_deref().map(Lang::parse_tag) {
-                    Some(Ok(Some(l))) if l != Lang::En && l.code() == stem => l,
-                    _ => {
-                        p.add(
-                            &f,
-                            None,
-                            format!(
-                                "lang must name a supported language other than English, the file's name ('{stem}')"
-                            ),
-                        );
-                        continue;
-                    }
-                };
-                match Vocabulary::compile_in(&file, &catalogue, &mut lang.analyzer()) {
-                    Ok(v) => translations.push((lang, v)),
-                    Err(problems) => {
-                        for m in problems {
-                            p.add(&f, None, m);
-                        }
+        for f in json_files(&root.join("vocabulary"))? {
+            let file = match crate::vocab::read_file(&f) {
+                Ok(file) => file,
+                Err(Error::InvalidData { problems, .. }) => {
+                    p.0.extend(problems);
+                    continue;
+                }
+                Err(e) => {
+                    p.add(&f, None, e.to_string());
+                    continue;
+                }
+            };
+            let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            let lang = match file.lang.as_deref().map(Lang::parse_tag) {
+                Some(Ok(Some(l))) if l != Lang::En && l.code() == stem => l,
+                _ => {
+                    p.add(
+                        &f,
+                        None,
+                        format!("lang must name a supported language other than English, the file's name ('{stem}')"),
+                    );
+                    continue;
+                }
+            };
+            match Vocabulary::compile_in(&file, &catalogue, &mut lang.analyzer()) {
+                Ok(v) => translations.push((lang, v)),
+                Err(problems) => {
+                    for m in problems {
+                        p.add(&f, None, m);
                     }
                 }
             }
-            translations.sort_by_key(|(l, _)| *l);
         }
+        translations.sort_by_key(|(l, _)| *l);
 
         // Solutions.
         let mut solutions = Vec::new();
@@ -480,20 +483,11 @@ impl Bundle {
 
         // Profiles.
         let mut profiles = Vec::new();
-        let prof_dir = root.join("profiles");
-        if prof_dir.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&prof_dir)
-                .map_err(|e| Error::io(&prof_dir, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "json"))
-                .collect();
-            files.sort();
-            for f in files {
-                match RankingProfile::read(&f) {
-                    Ok(prof) => profiles.push(prof),
-                    Err(Error::InvalidData { problems, .. }) => p.0.extend(problems),
-                    Err(e) => p.add(&f, None, e.to_string()),
-                }
+        for f in json_files(&root.join("profiles"))? {
+            match RankingProfile::read(&f) {
+                Ok(prof) => profiles.push(prof),
+                Err(Error::InvalidData { problems, .. }) => p.0.extend(problems),
+                Err(e) => p.add(&f, None, e.to_string()),
             }
         }
 
@@ -604,15 +598,7 @@ impl Bundle {
         } else {
             Vec::new()
         };
-        let json_files = |dir: &str| {
-            std::fs::read_dir(root.join(dir))
-                .map(|rd| {
-                    rd.filter_map(|e| e.ok())
-                        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-                        .count()
-                })
-                .unwrap_or(0)
-        };
+        let json_count = |dir: &str| json_files(&root.join(dir)).map_or(0, |f| f.len());
         let variant_topics: Vec<(usize, VariantTopic)> = if root.join("topics/multilingual.jsonl").exists() {
             read_jsonl(&root.join("topics/multilingual.jsonl"), &mut p)
         } else {
@@ -633,8 +619,8 @@ impl Bundle {
             judgments,
             lead_topics: lead_topics.len(),
             lead_judgments: lines("topics/leads-qrels.txt"),
-            profiles: json_files("profiles"),
-            vocabularies: json_files("vocabulary"),
+            profiles: json_count("profiles"),
+            vocabularies: json_count("vocabulary"),
             variant_topics: variant_topics.len(),
         })
     }
