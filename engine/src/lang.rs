@@ -288,6 +288,16 @@ impl LangChoice {
         }
     }
 
+    /// A language the detector is sure of that kpimatch does not read (ISO 639-3 code).
+    pub(crate) fn unsupported(code: &str) -> LangChoice {
+        LangChoice {
+            lang: None,
+            code: code.to_string(),
+            source: LangSource::Detected,
+            confidence: 1.0,
+        }
+    }
+
     pub(crate) fn detected(lang: Lang, confidence: f64) -> LangChoice {
         LangChoice {
             lang: Some(lang),
@@ -375,12 +385,7 @@ pub fn of_text(declared: Option<&str>, text: &str) -> LangChoice {
     }
     let d = detect(text);
     match (d.unsupported, d.supported) {
-        (Some(code), _) => LangChoice {
-            lang: None,
-            code: code.to_string(),
-            source: LangSource::Detected,
-            confidence: 1.0,
-        },
+        (Some(code), _) => LangChoice::unsupported(code),
         (None, Some((l, c))) => LangChoice::detected(l, c),
         (None, None) => LangChoice::default_english(),
     }

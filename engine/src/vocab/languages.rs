@@ -5,7 +5,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::{KpiMapper, Vocabulary};
 use crate::index::analyse;
 use crate::kpi::Catalogue;
-use crate::lang::{self, Lang, LangChoice, LangSource};
+use crate::lang::{self, Lang, LangChoice};
 use crate::solution::Solution;
 
 /// What kpimatch knows of one language: its analyzer, its KPI vocabulary and the text → KPI
@@ -212,12 +212,9 @@ impl Languages {
             }
         }
         match (d.unsupported, best) {
-            (Some(code), best) if best.is_none_or(|(_, _, c)| c < OVERRIDE_COVERAGE) => Ok(LangChoice {
-                lang: None,
-                code: code.to_string(),
-                source: LangSource::Detected,
-                confidence: 1.0,
-            }),
+            (Some(code), best) if best.is_none_or(|(_, _, c)| c < OVERRIDE_COVERAGE) => {
+                Ok(LangChoice::unsupported(code))
+            }
             // A few words no vocabulary knows (a product name, "LoRaWAN"): the detector's guess
             // on them is noise, and the catalogue's language is the safe reading.
             (_, Some((_, _, 0.0)) | None) => Ok(LangChoice::default_english()),
@@ -230,6 +227,7 @@ impl Languages {
 mod tests {
     use super::*;
     use crate::bundle::Bundle;
+    use crate::lang::LangSource;
     use std::sync::LazyLock;
 
     static BUNDLE: LazyLock<Bundle> =
