@@ -11,6 +11,7 @@
 //! * [`vocab`]: the curated domain vocabulary (one per language) and the text → KPI mapper.
 //! * [`index`]: the tantivy text index, the solution table and the impact-ordered KPI lists.
 //! * [`peers`]: city similarity, peers, benchmark standing and adoption evidence.
+//! * [`semantic`]: the sentence-embedding model and its persisted embeddings (the dense part).
 //! * [`ranking`]: ranking profiles, match requests, the hybrid ranker and its explanations.
 //! * [`bundle`]: loading and validating the `index-data/` bundle.
 //! * [`eval`]: trec_eval-exact metrics and TREC file formats.
@@ -46,6 +47,7 @@ pub mod limits;
 pub mod peers;
 pub mod portfolio;
 pub mod ranking;
+pub mod semantic;
 pub mod solution;
 pub mod synth;
 pub mod vocab;

@@ -160,3 +160,65 @@ pub fn generate_cities(real: &[crate::city::City], solutions: usize, n: usize, s
         })
         .collect()
 }
+
+/// A deterministic stand-in for a sentence-embedding model, for benches and tests: a hashed bag
+/// of the lower-cased words (longer than two letters) in `dim` dimensions, unit length. Texts
+/// sharing words are close; it costs microseconds, so a bench can give 10⁵ solutions vectors of
+/// the shipped model's dimension and measure the ranking's cost of the dense part alone. Like the
+/// shipped model it reads English only.
+#[derive(Debug)]
+pub struct HashedEmbedder {
+    id: String,
+    dim: usize,
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl HashedEmbedder {
+    /// An embedder of `dim` dimensions.
+    pub fn new(dim: usize) -> HashedEmbedder {
+        HashedEmbedder {
+            id: format!("hashed-words-{dim}"),
+            dim,
+            calls: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// How many texts it embedded.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl crate::semantic::Embedder for HashedEmbedder {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn reads(&self, lang: crate::lang::Lang) -> bool {
+        lang == crate::lang::Lang::En
+    }
+
+    fn embed(&self, text: &str) -> crate::Result<Vec<f32>> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut v = vec![0f32; self.dim];
+        for w in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() > 2)
+        {
+            // FNV-1a of the lower-cased word.
+            let h = w.to_lowercase().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+            v[(h % self.dim as u64) as usize] += 1.0;
+        }
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if n > 0.0 {
+            v.iter_mut().for_each(|x| *x /= n);
+        }
+        Ok(v)
+    }
+}
