@@ -12,6 +12,7 @@ use crate::lang::Lang;
 use crate::limits;
 use crate::peers::{self, Adopters, Benchmark, CityProfile, Peers};
 use crate::ranking::{plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker};
+use crate::semantic::Semantic;
 use crate::solution::{KpiProfile, Solution};
 use crate::vocab::{self, KpiMapper, LangModel, Languages, Vocabulary};
 use crate::{Error, Result};
@@ -59,6 +60,8 @@ pub struct Engine {
     /// (stored in each text-index commit).
     origin: Option<String>,
     applied: u64,
+    /// The sentence-embedding model and its store (the dense part); `None` runs lexically.
+    semantic: Option<Arc<Semantic>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -114,6 +117,7 @@ impl Engine {
             lead_basis: leads::LeadBasis::default(),
             origin: None,
             applied: 0,
+            semantic: None,
         })
     }
 
@@ -257,11 +261,22 @@ impl Engine {
         // while this thread infers the next profile, so the two overlap on two cores (inferring
         // the whole batch first, even on all cores, measured 50 % slower end to end).
         let fresh = self.table.is_empty();
+        // Embeddings first, the model running on every core (a no-op without the stage).
+        let mut embeddings = match &self.semantic {
+            Some(sem) => {
+                let langs: Vec<(Lang, &Solution)> = solutions.iter().map(|s| (Languages::of_solution(s), s)).collect();
+                sem.solution_embeddings(&langs)
+            }
+            None => Vec::new(),
+        }
+        .into_iter();
         for s in solutions {
             let (lang, profile) = self.language_and_profile(&s);
             let ord = self.table.ord_for_insert(&s.id);
             self.text.upsert(ord, &s, lang)?;
+            let embedding = embeddings.next().flatten();
             let (ord, old) = self.table.upsert(Arc::new(s), profile, lang);
+            self.table.set_embedding(ord, embedding);
             if !fresh {
                 if let Some(old) = old {
                     self.lists.remove(ord, &old.profile);
@@ -276,6 +291,37 @@ impl Engine {
         }
         self.commit_text()?;
         Ok(())
+    }
+
+    /// The semantic stage, when a model is loaded.
+    pub fn semantic(&self) -> Option<&Arc<Semantic>> {
+        self.semantic.as_ref()
+    }
+
+    /// Sets (or removes) the semantic stage; the stored solutions' embeddings are looked up or
+    /// computed at once, so every solution has one from the model in use.
+    pub fn set_semantic(&mut self, semantic: Option<Arc<Semantic>>) -> Result<()> {
+        self.semantic = semantic;
+        let ords: Vec<(u32, Lang, Arc<Solution>)> = self
+            .table
+            .iter()
+            .map(|(o, s)| (o, s.lang, s.solution.clone()))
+            .collect();
+        for (ord, lang, s) in ords {
+            let e = self.embedding_of(lang, &s);
+            self.table.set_embedding(ord, e);
+        }
+        if let Some(s) = &self.semantic {
+            s.sync()?;
+        }
+        Ok(())
+    }
+
+    /// A solution's embedding from the semantic stage (stored or computed), if any.
+    pub(crate) fn embedding_of(&self, lang: Lang, solution: &Solution) -> Option<crate::semantic::Embedding> {
+        self.semantic
+            .as_ref()
+            .and_then(|sem| sem.solution_embedding(lang, solution))
     }
 
     /// Inserts or replaces one solution; returns the stored entry.
@@ -394,6 +440,9 @@ impl Engine {
         }
         let ctx = self.plan_context();
         let mut plan = QueryPlan::build(req, city, gaps, profile, &ctx)?;
+        if let (Some(sem), Some(lang), true) = (&self.semantic, plan.lang.lang, profile.dense_weight > 0.0) {
+            plan.dense = sem.query_embedding(lang, &plan.needs_text);
+        }
         if let (Some(c), Some(g)) = (city, plan.gaps.clone()) {
             if profile.evidence_weight > 0.0 && !self.adopters.is_empty() {
                 let me = CityProfile::new(c, &g, self.catalogue.len());
@@ -608,7 +657,11 @@ impl Engine {
                 } else {
                     0.0
                 };
-                let score = crate::ranking::combine(text, kpi, plan.evidence.score(o));
+                let mut score = crate::ranking::combine(text, kpi, plan.evidence.score(o));
+                let dense = ranker.dense_part(s);
+                if dense > 0.0 {
+                    score += dense;
+                }
                 (score > 0.0).then(|| (s.solution.id.clone(), score))
             })
             .collect();

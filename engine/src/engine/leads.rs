@@ -159,7 +159,14 @@ impl Engine {
                 bound: evidence,
             });
         }
-        let text_bound = profile.text_weight.max(0.0);
+        // The dense part is at most its weight (a cosine of 1), and 0 when the solution has no
+        // embedding.
+        let dense_bound = if self.semantic.is_some() && stored.embedding.is_some() {
+            profile.dense_weight.max(0.0)
+        } else {
+            0.0
+        };
+        let text_bound = profile.text_weight.max(0.0) + dense_bound;
         for c in &mut candidates {
             // A hair above the sum, so rounding in the exact score's different order of
             // additions can never put it above its bound.

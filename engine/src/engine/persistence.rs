@@ -210,9 +210,11 @@ impl Engine {
                     } else {
                         stats.kept += 1;
                     }
+                    let embedding = self.embedding_of(lang, &s);
                     if !self.table.insert_at(ord, Arc::new(s), profile, lang) {
                         return Err(Error::Internal("the index holds an ordinal twice".into()));
                     }
+                    self.table.set_embedding(ord, embedding);
                 }
                 None => fresh.push((s, profile, lang)),
             }
@@ -220,7 +222,9 @@ impl Engine {
         for (s, profile, lang) in fresh {
             let ord = self.table.ord_for_insert(&s.id);
             self.text.upsert(ord, &s, lang)?;
+            let embedding = self.embedding_of(lang, &s);
             self.table.upsert(Arc::new(s), profile, lang);
+            self.table.set_embedding(ord, embedding);
             stats.reindexed += 1;
         }
         self.lists = KpiLists::build(self.catalogue.len(), self.table.iter().map(|(o, s)| (o, &s.profile)));
@@ -291,6 +295,11 @@ impl Engine {
 
     /// Commits the text index with the payload naming the source and the last applied change.
     pub(super) fn commit_text(&self) -> Result<()> {
+        // Embeddings computed for this batch become durable with it (a crash before only
+        // costs recomputing them).
+        if let Some(sem) = &self.semantic {
+            sem.sync()?;
+        }
         let payload = self.origin.as_ref().map(|origin| {
             serde_json::to_string(&Payload {
                 format: INDEX_FORMAT,

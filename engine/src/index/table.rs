@@ -14,6 +14,8 @@ pub struct StoredSolution {
     pub profile: KpiProfile,
     /// The language its text is analysed in (declared or detected).
     pub lang: Lang,
+    /// Its text's sentence embedding (the semantic stage), when a model reads its language.
+    pub embedding: Option<crate::semantic::Embedding>,
     pub(crate) regions: Box<[u32]>,
     pub(crate) categories: Box<[u32]>,
 }
@@ -90,6 +92,7 @@ impl SolutionTable {
             solution,
             profile,
             lang,
+            embedding: None,
             regions,
             categories,
         };
@@ -126,11 +129,19 @@ impl SolutionTable {
             solution,
             profile,
             lang,
+            embedding: None,
             regions,
             categories,
         });
         self.live += 1;
         true
+    }
+
+    /// Sets the embedding of the solution at an ordinal (no-op when the slot is empty).
+    pub(crate) fn set_embedding(&mut self, ord: u32, embedding: Option<crate::semantic::Embedding>) {
+        if let Some(Some(s)) = self.slots.get_mut(ord as usize) {
+            s.embedding = embedding;
+        }
     }
 
     /// Removes by id; returns the ordinal and the entry removed.

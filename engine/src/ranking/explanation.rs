@@ -63,8 +63,13 @@ pub struct Explanation {
     pub evidence: f32,
     /// The peer cities' deployments behind `evidence`, largest share first.
     pub adoptions: Vec<Adoption>,
+    /// The dense part: how close the needs text and the solution are in meaning (sentence
+    /// embeddings), 0 without the semantic stage.
+    pub dense: f32,
+    /// The cosine of the two embeddings behind `dense`, when the semantic stage compared them.
+    pub dense_cosine: Option<f32>,
     /// Subtracted for similarity to solutions ranked above (diversity), ≥ 0.
     pub diversity_penalty: f32,
-    /// `text + kpi + evidence − diversity_penalty`.
+    /// `text + kpi + evidence + dense − diversity_penalty`.
     pub score: f32,
 }

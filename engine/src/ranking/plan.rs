@@ -81,6 +81,9 @@ pub struct QueryPlan {
     /// The Sustainable Development Goals the request focuses on (`sdgs` and those named in
     /// the needs text), in goal order.
     pub sdgs: Vec<u8>,
+    /// The needs text's sentence embedding (the semantic stage), when a model reads its
+    /// language and the profile weighs the dense part.
+    pub dense: Option<crate::semantic::Embedding>,
 }
 
 impl QueryPlan {
@@ -281,6 +284,7 @@ impl QueryPlan {
             gaps,
             evidence: Evidence::none(),
             sdgs,
+            dense: None,
         })
     }
 }

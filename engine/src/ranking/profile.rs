@@ -17,7 +17,10 @@ use crate::{DataProblem, Error, Result};
 ///   `inferred_weight`,
 /// * `evidence = evidence_weight × R / (1 + |R|)`, with `R` the similarity-weighted votes of
 ///   the requesting city's peers that piloted, deployed or discontinued the solution (see
-///   [`crate::peers`]); absent without deployments or with `evidence_weight = 0`.
+///   [`crate::peers`]); absent without deployments or with `evidence_weight = 0`,
+/// * `dense = dense_weight × clamp((cos − dense_floor) / (1 − dense_floor), 0, 1)`, with `cos`
+///   the cosine of the needs text's and the solution's sentence embeddings (see
+///   [`crate::semantic`]); absent without a model, a needs text or an embedding of both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RankingProfile {
@@ -67,6 +70,13 @@ pub struct RankingProfile {
     /// ranking instead of amplifying whatever KPI a stray word touched.
     #[serde(default)]
     pub needs_confidence: f32,
+    /// Weight of the dense (sentence-embedding) part (0 = lexical only; absent in older files).
+    #[serde(default)]
+    pub dense_weight: f32,
+    /// Cosine at or below which the dense part is 0 (unrelated texts still have a positive
+    /// cosine; absent in older files).
+    #[serde(default)]
+    pub dense_floor: f32,
 }
 
 impl Default for RankingProfile {
@@ -92,6 +102,8 @@ impl Default for RankingProfile {
             gap_top_k: 0,
             evidence_weight: 0.0,
             needs_confidence: 0.0,
+            dense_weight: 0.0,
+            dense_floor: 0.0,
         }
     }
 }
@@ -108,6 +120,7 @@ impl RankingProfile {
             text_weight: 1.0,
             kpi_weight: 0.0,
             evidence_weight: 0.0,
+            dense_weight: 0.0,
             ..base.clone()
         }
     }
@@ -140,6 +153,19 @@ impl RankingProfile {
         }
     }
 
+    /// Lexical ablation of a profile: everything but the dense (sentence-embedding) part.
+    pub fn lexical(base: &RankingProfile) -> RankingProfile {
+        RankingProfile {
+            name: "lexical".into(),
+            description: format!(
+                "'{}' without the semantic stage: text, KPI and evidence parts only.",
+                base.name
+            ),
+            dense_weight: 0.0,
+            ..base.clone()
+        }
+    }
+
     /// Every problem with the profile's values.
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
@@ -166,6 +192,7 @@ impl RankingProfile {
             ("needs_min_relative", self.needs_min_relative),
             ("evidence_weight", self.evidence_weight),
             ("needs_confidence", self.needs_confidence),
+            ("dense_weight", self.dense_weight),
         ];
         for (name, v) in nonneg {
             if !(v.is_finite() && v >= 0.0) {
@@ -177,11 +204,14 @@ impl RankingProfile {
                 p.push(format!("{name} is {v}; it must be a finite number > 0"));
             }
         }
+        if !(self.dense_floor.is_finite() && (0.0..1.0).contains(&self.dense_floor)) {
+            p.push(format!("dense_floor is {}; it must be in [0, 1)", self.dense_floor));
+        }
         if self.missing_gap > 1.0 || self.needs_min_relative > 1.0 {
             p.push("missing_gap and needs_min_relative must be at most 1".into());
         }
-        if self.text_weight + self.kpi_weight <= 0.0 {
-            p.push("text_weight and kpi_weight cannot both be 0".into());
+        if self.text_weight + self.kpi_weight + self.dense_weight <= 0.0 {
+            p.push("text_weight, kpi_weight and dense_weight cannot all be 0".into());
         }
         if self.name.trim().is_empty() {
             p.push("name must not be blank".into());
@@ -225,7 +255,7 @@ pub struct ProfileSet {
 
 impl ProfileSet {
     /// A set with the given profiles; `default` names the one used when a request names none.
-    /// Unless given explicitly, `text-only`, `kpi-only` and `no-evidence` are added as
+    /// Unless given explicitly, `text-only`, `kpi-only`, `no-evidence` and `lexical` are added as
     /// ablations of the default profile, so they compare like with like.
     pub fn new(profiles: Vec<RankingProfile>, default: &str) -> Result<ProfileSet> {
         let mut map = BTreeMap::new();
@@ -242,6 +272,7 @@ impl ProfileSet {
             RankingProfile::text_only(&base),
             RankingProfile::kpi_only(&base),
             RankingProfile::no_evidence(&base),
+            RankingProfile::lexical(&base),
         ] {
             map.entry(p.name.clone()).or_insert(p);
         }

@@ -71,6 +71,8 @@ pub(crate) struct Scored {
     pub(crate) kpi_raw: f32,
     /// The evidence part (0 when the solution has none).
     pub(crate) evidence: f32,
+    /// The dense (sentence-embedding) part (0 without the semantic stage).
+    pub(crate) dense: f32,
     pub(crate) score: f32,
 }
 
@@ -141,6 +143,48 @@ impl Ranker<'_> {
 
     fn evidence_active(&self) -> bool {
         !self.plan.evidence.is_empty()
+    }
+
+    fn dense_active(&self) -> bool {
+        self.profile.dense_weight > 0.0 && self.plan.dense.is_some()
+    }
+
+    /// The cosine of the needs text's and a solution's embeddings, when both have one.
+    pub(crate) fn dense_cosine(&self, s: &StoredSolution) -> Option<f32> {
+        match (&self.plan.dense, &s.embedding) {
+            (Some(q), Some(e)) => Some(crate::semantic::cosine(q, e)),
+            _ => None,
+        }
+    }
+
+    /// The dense part of a solution's score: the cosine above `dense_floor`, rescaled to
+    /// [0, `dense_weight`].
+    pub(crate) fn dense_part(&self, s: &StoredSolution) -> f32 {
+        if !self.dense_active() {
+            return 0.0;
+        }
+        let floor = self.profile.dense_floor;
+        self.dense_cosine(s).map_or(0.0, |c| {
+            self.profile.dense_weight * ((c - floor) / (1.0 - floor)).clamp(0.0, 1.0)
+        })
+    }
+
+    /// Every solution that passes the filters with a positive dense part, best first (ties by
+    /// id): the dense side's candidate list. Exhaustive (a dot product per solution).
+    fn dense_ranked(&self) -> Vec<(u32, f32)> {
+        let mut out: Vec<(u32, f32)> = self
+            .table
+            .iter()
+            .filter_map(|(o, s)| {
+                let d = self.dense_part(s);
+                (d > 0.0 && self.filters.accepts(o, s)).then_some((o, d))
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| id_of(self.table, a.0).cmp(id_of(self.table, b.0)))
+        });
+        out
     }
 
     /// Σₖ qₖ · impactₖ (inferred impacts scaled by `inferred_weight`).
@@ -221,15 +265,16 @@ impl Ranker<'_> {
         out.into_iter().map(|w| (w.ord, w.raw)).collect()
     }
 
-    /// Exact top-`need` by combined score: deepens text and KPI candidate lists until the
-    /// `need`-th best combined score beats the bound on every unseen solution.
+    /// Exact top-`need` by combined score: deepens the text, KPI and dense candidate lists until
+    /// the `need`-th best combined score beats the bound on every unseen solution.
     ///
     /// Every solution with positive evidence (that passes the filters) is a candidate from the
     /// start, so an unseen solution's evidence is at most 0 and the bound `text bound + KPI
     /// bound` still holds for it; negative evidence only lowers the scores it applies to.
     pub(crate) fn top(&self, need: usize) -> Result<Vec<Scored>> {
         let (text_on, kpi_on, evidence_on) = (self.text_active(), self.kpi_active(), self.evidence_active());
-        if need == 0 || (!text_on && !kpi_on && !evidence_on) {
+        let dense_on = self.dense_active();
+        if need == 0 || (!text_on && !kpi_on && !evidence_on && !dense_on) {
             return Ok(Vec::new());
         }
         let evidence_cands: Vec<u32> = self
@@ -246,7 +291,8 @@ impl Ranker<'_> {
         // cut exactly at `need` could never prove itself complete, and ties at the cut are seen.
         // Then only the list whose bound term is larger is deepened (×4), so the effort goes to
         // the part that dominates the score (usually the KPI part with the tuned weights).
-        let (mut text_depth, mut kpi_depth) = (need + 1, need + 1);
+        let (mut text_depth, mut kpi_depth, mut dense_depth) = (need + 1, need + 1, need + 1);
+        let dense_ranked = if dense_on { self.dense_ranked() } else { Vec::new() };
         let (mut text_hits, mut kpi_hits) = (Vec::new(), Vec::new());
         let kpi_scores = if kpi_on { Some(self.kpi_scores()) } else { None };
         let (mut text_stale, mut kpi_stale) = (text_on, kpi_on);
@@ -261,6 +307,7 @@ impl Ranker<'_> {
             }
             let text_full = text_on && text_hits.len() >= text_depth;
             let kpi_full = kpi_on && kpi_hits.len() >= kpi_depth;
+            let dense_full = dense_on && dense_ranked.len() >= dense_depth;
             let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
             let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> =
                 HashMap::with_capacity(text_hits.len() + kpi_hits.len());
@@ -271,6 +318,9 @@ impl Ranker<'_> {
                 cands.entry(ord).or_default().1 = Some(r);
             }
             for &ord in &evidence_cands {
+                cands.entry(ord).or_default();
+            }
+            for &(ord, _) in &dense_ranked[..dense_depth.min(dense_ranked.len())] {
                 cands.entry(ord).or_default();
             }
             // Text scores of KPI-side candidates: random access when the text list was cut.
@@ -302,20 +352,34 @@ impl Ranker<'_> {
             } else {
                 0.0
             };
-            let settled = scored.len() >= need && scored[need - 1].score > text_bound + kpi_bound;
-            let exhausted = (!text_full || text_depth >= total) && (!kpi_full || kpi_depth >= total);
-            if settled || exhausted {
+            let dense_bound = if dense_full {
+                dense_ranked[dense_depth - 1].1
+            } else {
+                0.0
+            };
+            let settled = scored.len() >= need && scored[need - 1].score > text_bound + kpi_bound + dense_bound;
+            let text_open = text_full && text_depth < total;
+            let kpi_open = kpi_full && kpi_depth < total;
+            let dense_open = dense_full && dense_depth < total;
+            if settled || !(text_open || kpi_open || dense_open) {
                 scored.truncate(need);
                 return Ok(scored);
             }
-            let deepen_text =
-                text_full && text_depth < total && (text_bound >= kpi_bound || !kpi_full || kpi_depth >= total);
-            if deepen_text {
+            // Deepen the open list whose bound term is largest.
+            let open_bound = |open: bool, b: f32| if open { b } else { f32::NEG_INFINITY };
+            let (t, k, d) = (
+                open_bound(text_open, text_bound),
+                open_bound(kpi_open, kpi_bound),
+                open_bound(dense_open, dense_bound),
+            );
+            if t >= k && t >= d {
                 text_depth = (text_depth * 4).min(total);
                 text_stale = true;
-            } else {
+            } else if k >= d {
                 kpi_depth = (kpi_depth * 4).min(total);
                 kpi_stale = true;
+            } else {
+                dense_depth = (dense_depth * 4).min(total);
             }
         }
     }
@@ -335,12 +399,18 @@ impl Ranker<'_> {
             0.0
         };
         let evidence = self.plan.evidence.score(ord);
-        let score = combine(text, self.kpi_part(kpi_raw), evidence);
+        let dense = self.dense_part(s);
+        let mut score = combine(text, self.kpi_part(kpi_raw), evidence);
+        // Added only when present, so without the semantic stage scores are bit-identical.
+        if dense > 0.0 {
+            score += dense;
+        }
         (score > 0.0).then_some(Scored {
             ord,
             text,
             kpi_raw,
             evidence: evidence.unwrap_or(0.0),
+            dense,
             score,
         })
     }
@@ -379,6 +449,11 @@ impl Ranker<'_> {
         }
         for &o in self.plan.evidence.positive() {
             cands.entry(o).or_insert(None);
+        }
+        if self.dense_active() {
+            for (o, _) in self.dense_ranked() {
+                cands.entry(o).or_insert(None);
+            }
         }
         Ok(cands
             .into_iter()
@@ -421,7 +496,7 @@ impl Ranker<'_> {
         picked
     }
 
-    /// The explanation of one result: `text + kpi + evidence − penalty` is the result's score
+    /// The explanation of one result: `text + kpi + evidence + dense − penalty` is the result's score
     /// (`scored.score − penalty`).
     pub(crate) fn explain(&self, s: &StoredSolution, scored: &Scored, penalty: f32) -> Explanation {
         let kpi_total = self.kpi_part(scored.kpi_raw);
@@ -466,6 +541,12 @@ impl Ranker<'_> {
             kpis,
             evidence: scored.evidence,
             adoptions: self.plan.evidence.adoptions(scored.ord).to_vec(),
+            dense: scored.dense,
+            dense_cosine: if self.dense_active() {
+                self.dense_cosine(s)
+            } else {
+                None
+            },
             diversity_penalty: penalty,
             score: scored.score - penalty,
         }
@@ -519,6 +600,67 @@ mod tests {
         heavy.name = "evidence-heavy".into();
         heavy.evidence_weight = 2.0 * heavy.kpi_weight;
         engine.profiles_mut().insert(heavy);
+        let with_evidence = check_exact(
+            &engine,
+            &bundle,
+            &["default", "text-only", "kpi-only", "no-evidence", "evidence-heavy"],
+        );
+        assert!(with_evidence >= 8, "only {with_evidence} requests had evidence");
+    }
+
+    /// The same with the semantic stage: the dense list joins the threshold loop, and a
+    /// dense-heavy profile (the dense part outweighing text and KPIs) and a dense-only one
+    /// make it the part that decides.
+    #[test]
+    fn top_k_equals_exhaustive_scoring_with_the_dense_part() {
+        use crate::semantic::{EmbeddingStore, Semantic};
+        use crate::synth::HashedEmbedder;
+        let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
+        let mut engine = Engine::empty_for(&bundle).unwrap();
+        let sem = Semantic::new(
+            Box::new(HashedEmbedder::new(32)),
+            EmbeddingStore::in_memory("hashed-words-32", 32),
+        );
+        engine.set_semantic(Some(std::sync::Arc::new(sem))).unwrap();
+        engine.upsert_solutions(bundle.solutions.clone()).unwrap();
+        for c in &bundle.cities {
+            engine.upsert_city(c.clone()).unwrap();
+        }
+        let base = engine.profiles().get(None).unwrap().clone();
+        assert!(base.dense_weight > 0.0);
+        let mut heavy = base.clone();
+        heavy.name = "dense-heavy".into();
+        heavy.dense_weight = 3.0;
+        heavy.dense_floor = 0.1;
+        let mut only = base.clone();
+        only.name = "dense-only".into();
+        only.text_weight = 0.0;
+        only.kpi_weight = 0.0;
+        only.evidence_weight = 0.0;
+        only.dense_weight = 1.0;
+        engine.profiles_mut().insert(heavy);
+        engine.profiles_mut().insert(only);
+        let plan = engine.plan(&MatchRequest::for_text("leaking water pipes")).unwrap();
+        assert!(plan.dense.is_some(), "an English needs text is embedded");
+        check_exact(&engine, &bundle, &["default", "dense-heavy", "dense-only", "lexical"]);
+        // The explanation names the dense part, and the parts still add up to the score.
+        let city = &bundle.cities[0].id;
+        let resp = engine
+            .match_solutions(&MatchRequest::for_city(city).with_needs("leaking water pipes"))
+            .unwrap();
+        let mut dense_seen = 0;
+        for r in &resp.results {
+            let e = r.explanation.as_ref().unwrap();
+            assert!((e.text + e.kpi + e.evidence + e.dense - e.diversity_penalty - r.score).abs() < 1e-5);
+            assert!(e.dense_cosine.is_some() || e.dense == 0.0);
+            dense_seen += usize::from(e.dense > 0.0);
+        }
+        assert!(dense_seen > 0, "no result had a dense part");
+    }
+
+    /// Checks the top 10 of every (city, needs, profile, filter) against exhaustive scoring;
+    /// returns how many requests had adoption evidence.
+    fn check_exact(engine: &Engine, bundle: &Bundle, profiles: &[&str]) -> usize {
         let needs = [
             "what fixes our water KPIs?",
             "traffic jams and air pollution",
@@ -527,28 +669,13 @@ mod tests {
         ];
         let mut with_evidence = 0;
         for (i, city) in bundle.cities.iter().enumerate().take(8) {
-            for profile in ["default", "text-only", "kpi-only", "no-evidence", "evidence-heavy"] {
+            for &profile in profiles {
                 for filtered in [false, true] {
-                    let mut req = MatchRequest::for_city(&city.id)
-                        .with_needs(needs[i % needs.len()])
-                        .with_profile(profile);
-                    req.explain = false;
-                    if filtered {
-                        req.filters = Filters {
-                            maturity: vec![crate::solution::Maturity::Proven],
-                            ..Default::default()
-                        };
-                    }
+                    let req = all_request(engine, &city.id, needs[i % needs.len()], profile, filtered);
                     let top = engine.match_solutions(&req.clone().with_limit(10)).unwrap();
                     with_evidence += usize::from(!engine.plan(&req).unwrap().evidence.is_empty());
-                    let all = engine.match_solutions(&req.with_limit(100)).unwrap();
-                    let exhaustive = engine.exhaustive_ranking(&all_request(
-                        &engine,
-                        &city.id,
-                        needs[i % needs.len()],
-                        profile,
-                        filtered,
-                    ));
+                    let all = engine.match_solutions(&req.clone().with_limit(100)).unwrap();
+                    let exhaustive = engine.exhaustive_ranking(&req);
                     let got: Vec<&str> = top.results.iter().map(|r| r.solution_id.as_str()).collect();
                     let want: Vec<&str> = exhaustive.iter().take(10).map(|(id, _)| id.as_str()).collect();
                     assert_eq!(got, want, "{} / {profile} / filtered {filtered}", city.id);
@@ -556,7 +683,7 @@ mod tests {
                 }
             }
         }
-        assert!(with_evidence >= 8, "only {with_evidence} requests had evidence");
+        with_evidence
     }
 
     fn all_request(_engine: &Engine, city: &str, needs: &str, profile: &str, filtered: bool) -> MatchRequest {

@@ -146,6 +146,7 @@ impl Ranker<'_> {
                     text: 0.0,
                     kpi_raw: 0.0,
                     evidence: self.plan.evidence.score(ord).unwrap_or(0.0),
+                    dense: 0.0,
                     score: 0.0,
                 };
                 out.push(NotReturned {
