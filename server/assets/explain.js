@@ -1,6 +1,7 @@
 // A result's reasons drawn, shared by the panels that show scores: the match cards (Ask), the
 // solutions a planner asked about ("why not X?") and the cities a provider should approach.
-// The parts add up to the score: words + KPI gaps + evidence from similar cities − diversity.
+// The parts add up to the score: words + KPI gaps + evidence from similar cities + meaning
+// (the semantic stage, when it compared the texts) − diversity.
 // Adoption evidence is correlational and is worded so: "adopted by", never a cause.
 
 import { h, num, pct, withUnit, bandClass, bandFromGap } from './dom.js';
@@ -122,6 +123,9 @@ export function explanation(e, maxContribution, bandOf, withCity, goalNames) {
       h('div', {}, h('dt', {}, 'Words'), h('dd', {}, num(e.text, 3), h('span', { class: 'small muted' }, ` — ${terms}`))),
       h('div', {}, h('dt', {}, 'KPI gaps'), h('dd', {}, num(e.kpi, 3), h('span', { class: 'small muted' }, ` — from ${e.kpis.length} KPI${e.kpis.length === 1 ? '' : 's'} below`))),
       h('div', {}, h('dt', {}, 'Evidence'), h('dd', {}, signed(e.evidence), h('span', { class: 'small muted' }, ` — ${evidenceWords(e, withCity)}`))),
+      e.dense_cosine !== null && e.dense_cosine !== undefined
+        ? h('div', {}, h('dt', {}, 'Meaning'), h('dd', {}, num(e.dense, 3), h('span', { class: 'small muted' }, ` — the question and its text are ${num(e.dense_cosine, 2)} alike in meaning (sentence embeddings)`)))
+        : null,
       e.diversity_penalty > 0 ? h('div', {}, h('dt', {}, 'Diversity'), h('dd', {}, `− ${num(e.diversity_penalty, 3)}`, h('span', { class: 'small muted' }, ' — repeats KPIs of results above'))) : null,
       h('div', { class: 'total' }, h('dt', {}, 'Score'), h('dd', {}, num(e.score, 3)))),
     rows.length ? h('ul', { class: 'contribs' }, rows) : h('p', { class: 'muted small' }, 'No KPI of the city weighs on this solution; it matched on words.'),

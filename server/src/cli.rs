@@ -11,8 +11,27 @@ pub struct Cli {
     /// The data bundle (KPI catalogue, vocabulary, profiles, seed data).
     #[arg(long, global = true, env = "KPIMATCH_BUNDLE", default_value = "index-data")]
     pub bundle: PathBuf,
+    /// The sentence-embedding model of the semantic stage (installed by scripts/model.sh);
+    /// when it is missing, ranking is lexical (one warning).
+    #[arg(
+        long,
+        global = true,
+        env = "KPIMATCH_MODEL",
+        default_value = "models/all-MiniLM-L6-v2"
+    )]
+    pub model: PathBuf,
+    /// Run without the semantic stage even when the model is installed.
+    #[arg(long, global = true, env = "KPIMATCH_NO_MODEL")]
+    pub no_model: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The model directory to load, unless `--no-model`.
+    pub fn model_dir(&self) -> Option<PathBuf> {
+        (!self.no_model).then(|| self.model.clone())
+    }
 }
 
 /// Where the service keeps its data, shared by `serve`, `match`, `gaps` and `import`.
@@ -242,6 +261,16 @@ pub enum Command {
         /// Ranking profile file (JSON) to use instead of the built-in BEIR profile.
         #[arg(long)]
         profile: Option<PathBuf>,
+        /// Also rank with the semantic stage: dense alone and fused with BM25
+        /// (`text = BM25 / best BM25`, plus `fusion_weight × cosine`).
+        #[arg(long)]
+        dense: bool,
+        /// Weight of the cosine in the fusion (BM25's normalised score has weight 1).
+        #[arg(long, default_value_t = 1.0)]
+        fusion_weight: f32,
+        /// Where the collection's embeddings are kept between runs (computed once per model).
+        #[arg(long, default_value = "target/beir-embeddings.bin")]
+        embeddings: PathBuf,
     },
     /// Gap coverage of a portfolio against the top results of a match, over the bundled cities
     /// (with their gaps only and with their stated needs).
@@ -288,4 +317,7 @@ pub enum BundleAction {
     Manifest,
     /// Compare inferred KPI profiles with the declared ones (precision / recall).
     InferenceReport,
+    /// Write the bundled solutions' sentence embeddings (embeddings/all-MiniLM-L6-v2.bin) with
+    /// the installed model, so a start on the bundle need not run the model over them.
+    Embed,
 }

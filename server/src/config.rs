@@ -57,6 +57,9 @@ pub struct Settings {
     pub production: bool,
     /// Requests per second allowed per key, bursts of twice that (0: no limit).
     pub rate_limit_per_second: u32,
+    /// The sentence-embedding model's directory (`None`: lexical ranking). A directory without
+    /// the model also ranks lexically, with one warning.
+    pub model: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Default for Settings {
             read_keys: Vec::new(),
             production: false,
             rate_limit_per_second: 200,
+            model: None,
         }
     }
 }
@@ -147,6 +151,8 @@ pub struct Overrides {
     pub production: bool,
     /// `--rate-limit-per-second` / `KPIMATCH_RATE_LIMIT_PER_SECOND`.
     pub rate_limit_per_second: Option<u32>,
+    /// `--model` / `KPIMATCH_MODEL` (`None` with `--no-model`).
+    pub model: Option<PathBuf>,
 }
 
 impl Settings {
@@ -207,6 +213,7 @@ impl Settings {
                 .rate_limit_per_second
                 .or(file.rate_limit_per_second)
                 .unwrap_or(d.rate_limit_per_second),
+            model: o.model,
         };
         s.validate()?;
         Ok(s)

@@ -46,6 +46,8 @@ pub struct Metrics {
     cities: Gauge,
     kpis: Gauge,
     overloaded: Counter,
+    embeddings_computed: Gauge,
+    embeddings_reused: Gauge,
 }
 
 impl Default for Metrics {
@@ -70,6 +72,18 @@ impl Metrics {
         let cities = Gauge::default();
         let kpis = Gauge::default();
         let overloaded = Counter::default();
+        let embeddings_computed = Gauge::default();
+        let embeddings_reused = Gauge::default();
+        registry.register(
+            "embeddings_computed",
+            "Solution texts the semantic stage's model embedded since start",
+            embeddings_computed.clone(),
+        );
+        registry.register(
+            "embeddings_reused",
+            "Solution embeddings read from the store (persisted or bundled) since start",
+            embeddings_reused.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route, method and status",
@@ -100,7 +114,15 @@ impl Metrics {
             cities,
             kpis,
             overloaded,
+            embeddings_computed,
+            embeddings_reused,
         }
+    }
+
+    /// Sets the semantic stage's counters.
+    pub fn set_embeddings(&self, computed: u64, reused: u64) {
+        self.embeddings_computed.set(computed as i64);
+        self.embeddings_reused.set(reused as i64);
     }
 
     /// Records a finished request.

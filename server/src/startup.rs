@@ -13,6 +13,7 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use kpimatch_engine::bundle::Bundle;
+use kpimatch_engine::semantic::{self, Semantic};
 use kpimatch_engine::{Engine, IndexOpened};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -158,6 +159,7 @@ pub fn prepare_state(settings: &Settings, mode: Mode) -> anyhow::Result<AppState
             .map_or(0, |d| d.as_secs()),
         template: Mutex::new(Some(bundle)),
         index_dir: (mode == Mode::Serve).then(|| settings.data_dir.join("index")),
+        model: settings.model.clone(),
         poll_interval: std::time::Duration::from_millis(settings.poll_interval_ms),
         data_lock,
         auth,
@@ -202,11 +204,13 @@ pub fn load_engine(state: &AppState) -> anyhow::Result<()> {
         .take()
         .context("the engine was already loaded")?;
     let origin = state.store.database_id().to_string();
+    let semantic = load_semantic(state, &bundle);
     let engine = match &state.index_dir {
-        Some(dir) => load_persistent(state, &bundle, dir, &origin)?,
+        Some(dir) => load_persistent(state, &bundle, semantic, dir, &origin)?,
         None => {
             let snap = state.store.snapshot(None)?;
             let mut engine = Engine::empty_for(&bundle)?;
+            engine.set_semantic(semantic)?;
             engine
                 .rebuild(snap.solutions, snap.cities, &origin, snap.head)
                 .context("indexing the stored solutions")?;
@@ -231,8 +235,44 @@ pub fn load_engine(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_persistent(state: &AppState, bundle: &Bundle, dir: &std::path::Path, origin: &str) -> anyhow::Result<Engine> {
+/// The semantic stage of this replica: the model in `state.model`, its embeddings persisted
+/// beside the text index (in memory for offline commands) and seeded from the bundle's. A
+/// model that is missing or unreadable leaves ranking lexical, with one warning.
+fn load_semantic(state: &AppState, bundle: &Bundle) -> Option<Arc<Semantic>> {
+    let dir = state.model.as_ref()?;
+    let started = Instant::now();
+    let store = state.index_dir.as_ref().map(|d| d.with_file_name("embeddings.bin"));
+    let seed = bundle.root.join(semantic::BUNDLE_SEED);
+    match semantic::load(dir, store.as_deref(), &[&seed]) {
+        Ok(s) => {
+            tracing::info!(
+                model = s.model_id(),
+                embeddings = s.stored(),
+                seconds = started.elapsed().as_secs_f64(),
+                "semantic stage loaded"
+            );
+            Some(Arc::new(s))
+        }
+        Err(e) => {
+            tracing::warn!(
+                model_dir = %dir.display(),
+                error = %e,
+                "semantic stage off, ranking is lexical: no usable model (install it with scripts/model.sh)"
+            );
+            None
+        }
+    }
+}
+
+fn load_persistent(
+    state: &AppState,
+    bundle: &Bundle,
+    semantic: Option<Arc<Semantic>>,
+    dir: &std::path::Path,
+    origin: &str,
+) -> anyhow::Result<Engine> {
     let (mut engine, opened) = Engine::open_index(bundle, dir).context("opening the text index")?;
+    engine.set_semantic(semantic.clone())?;
     let since = match &opened {
         IndexOpened::Reopened { origin: o, applied, .. } if o == origin => Some(*applied),
         _ => None,
@@ -272,6 +312,7 @@ fn load_persistent(state: &AppState, bundle: &Bundle, dir: &std::path::Path, ori
     tracing::info!(%reason, "rebuilding the text index from the database");
     drop(engine);
     let (mut engine, _) = Engine::open_index(bundle, dir).context("opening the text index")?;
+    engine.set_semantic(semantic)?;
     let snap = state.store.snapshot(None)?;
     engine
         .rebuild(snap.solutions, snap.cities, origin, snap.head)

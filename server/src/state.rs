@@ -106,6 +106,8 @@ pub struct AppState {
     pub template: Mutex<Option<kpimatch_engine::bundle::Bundle>>,
     /// Where this replica keeps its text index (`None`: in memory, for offline commands).
     pub index_dir: Option<std::path::PathBuf>,
+    /// The sentence-embedding model's directory (`None`: lexical ranking).
+    pub model: Option<std::path::PathBuf>,
     /// How often the change log is polled without a notification.
     pub poll_interval: std::time::Duration,
     /// The data directory's lock, held while serving (one process per data directory).
@@ -167,7 +169,12 @@ impl AppState {
 
     /// Updates the size gauges.
     pub fn refresh_gauges(&self) {
-        let s = self.engine().stats();
+        let engine = self.engine();
+        let s = engine.stats();
         self.metrics.set_sizes(s.solutions, s.cities, s.kpis);
+        if let Some(sem) = engine.semantic() {
+            let st = sem.stats();
+            self.metrics.set_embeddings(st.computed, st.reused);
+        }
     }
 }

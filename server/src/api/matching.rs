@@ -222,7 +222,7 @@ pub struct KpiContributionView {
     pub confidence: f32,
 }
 
-/// Why a result got its score; `text + kpi + evidence − diversity_penalty = score`.
+/// Why a result got its score; `text + kpi + evidence + dense − diversity_penalty = score`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExplanationView {
     /// Text part.
@@ -239,6 +239,12 @@ pub struct ExplanationView {
     pub evidence: f32,
     /// The adoptions behind `evidence`, largest share first.
     pub adoptions: Vec<AdoptionView>,
+    /// Meaning part (the semantic stage): how close the needs text and the solution's text are
+    /// in a sentence-embedding model, beyond shared words; 0 when the stage is off, the needs
+    /// text is empty or in a language the model does not read.
+    pub dense: f32,
+    /// The cosine of the two sentence embeddings behind `dense`, when they were compared.
+    pub dense_cosine: Option<f32>,
     /// Penalty for repeating KPIs of results above (diversity).
     pub diversity_penalty: f32,
     /// The score.
@@ -290,6 +296,8 @@ impl From<&Explanation> for ExplanationView {
                 .collect(),
             evidence: e.evidence,
             adoptions: e.adoptions.iter().map(AdoptionView::from).collect(),
+            dense: e.dense,
+            dense_cosine: e.dense_cosine,
             diversity_penalty: e.diversity_penalty,
             score: e.score,
         }

@@ -25,7 +25,7 @@ pub(crate) fn settings(bundle: &std::path::Path, data: &DataArgs, extra: Overrid
     )
 }
 
-pub fn run(bundle: &std::path::Path, a: ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(bundle: &std::path::Path, model: Option<std::path::PathBuf>, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let s = settings(
         bundle,
         &a.data,
@@ -44,6 +44,7 @@ pub fn run(bundle: &std::path::Path, a: ServeArgs) -> anyhow::Result<ExitCode> {
             read_keys: a.read_keys.clone(),
             production: a.production,
             rate_limit_per_second: a.rate_limit_per_second,
+            model,
             ..Default::default()
         },
     )?;
