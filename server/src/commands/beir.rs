@@ -55,6 +55,13 @@ pub fn beir_profile() -> RankingProfile {
     p
 }
 
+/// The semantic stage's runs: the model, the fusion's weight and where embeddings are kept.
+pub struct Dense {
+    pub model: PathBuf,
+    pub fusion_weight: f32,
+    pub embeddings: PathBuf,
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -68,6 +75,7 @@ pub fn run(
     dir: &Path,
     run_out: Option<PathBuf>,
     profile: Option<PathBuf>,
+    dense: Option<Dense>,
 ) -> anyhow::Result<ExitCode> {
     let qrels_path = [dir.join("qrels/test.tsv"), dir.join("qrels-test.tsv")]
         .into_iter()
@@ -84,9 +92,42 @@ pub fn run(
         None => beir_profile(),
     };
     let name = profile.name.clone();
+    let mut profiles = vec![profile.clone()];
+    if let Some(d) = &dense {
+        // Dense alone (the cosine), and BM25 normalised by the query's best plus the cosine.
+        profiles.push(RankingProfile {
+            name: "dense".into(),
+            description: "The sentence-embedding cosine alone.".into(),
+            text_weight: 0.0,
+            dense_weight: 1.0,
+            dense_floor: 0.0,
+            ..profile.clone()
+        });
+        profiles.push(RankingProfile {
+            name: "fusion".into(),
+            description: "BM25 / best BM25 of the query + fusion_weight × cosine.".into(),
+            text_weight: 1.0,
+            dense_weight: d.fusion_weight,
+            dense_floor: 0.0,
+            ..profile.clone()
+        });
+    }
+    let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
     let catalogue = bundle.catalogue.clone();
     let vocabulary = Vocabulary::empty(&catalogue);
-    let mut engine = Engine::new(catalogue, vocabulary, ProfileSet::new(vec![profile], &name)?)?;
+    let mut engine = Engine::new(catalogue, vocabulary, ProfileSet::new(profiles, &name)?)?;
+    if let Some(d) = &dense {
+        let t = Instant::now();
+        let sem = kpimatch_engine::semantic::load(&d.model, Some(&d.embeddings), &[])?;
+        eprintln!(
+            "model {} loaded in {:.2} s; {} embeddings kept in {}",
+            sem.model_id(),
+            t.elapsed().as_secs_f64(),
+            sem.stored(),
+            d.embeddings.display()
+        );
+        engine.set_semantic(Some(std::sync::Arc::new(sem)))?;
+    }
     let solutions: Vec<Solution> = docs
         .into_iter()
         .map(|d| Solution {
@@ -116,25 +157,54 @@ pub fn run(
     let t0 = Instant::now();
     engine.upsert_solutions(solutions)?;
     let build = t0.elapsed().as_secs_f64();
-    let mut run = Run::new();
-    let mut latencies = Vec::with_capacity(queries.len());
-    for q in queries.iter().filter(|q| qrels.topic(&q.id).is_some()) {
-        let mut req = MatchRequest::for_text(&q.text).with_limit(100).with_profile(&name);
-        req.explain = false;
-        let t = Instant::now();
-        let resp = engine.match_solutions(&req)?;
-        latencies.push(t.elapsed().as_secs_f64() * 1e3);
-        run.add_scored(
-            q.id.clone(),
-            resp.results.into_iter().map(|r| (r.solution_id, f64::from(r.score))),
-            &name,
+    println!(
+        "collection: {} ({} documents, {} queries judged)",
+        dir.display(),
+        n_docs,
+        qrels.num_topics()
+    );
+    println!(
+        "index build: {build:.2} s ({:.0} documents/s)",
+        n_docs as f64 / build.max(1e-9)
+    );
+    for name in &names {
+        let mut run = Run::new();
+        let mut latencies = Vec::with_capacity(queries.len());
+        for q in queries.iter().filter(|q| qrels.topic(&q.id).is_some()) {
+            let mut req = MatchRequest::for_text(&q.text).with_limit(100).with_profile(name);
+            req.explain = false;
+            let t = Instant::now();
+            let resp = engine.match_solutions(&req)?;
+            latencies.push(t.elapsed().as_secs_f64() * 1e3);
+            run.add_scored(
+                q.id.clone(),
+                resp.results.into_iter().map(|r| (r.solution_id, f64::from(r.score))),
+                name,
+            );
+        }
+        latencies.sort_by(f64::total_cmp);
+        if let Some(p) = &run_out {
+            let p = if names.len() > 1 {
+                p.with_extension(name)
+            } else {
+                p.clone()
+            };
+            run.write_file(&p).map_err(report)?;
+            eprintln!("wrote {}", p.display());
+        }
+        println!("\n== {name}");
+        print_measures(&qrels, &run);
+        println!(
+            "per query: median {:.3} ms, p99 {:.3} ms over {} queries",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+            latencies.len()
         );
     }
-    latencies.sort_by(f64::total_cmp);
-    if let Some(p) = &run_out {
-        run.write_file(p).map_err(report)?;
-        eprintln!("wrote {}", p.display());
-    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_measures(qrels: &Qrels, run: &Run) {
     let measures = [
         Measure::NdcgCut(10),
         Measure::Map,
@@ -142,25 +212,8 @@ pub fn run(
         Measure::Recall(100),
         Measure::P(10),
     ];
-    let rep = evaluate(&qrels, &run, &EvalOptions::default().with_measures(measures));
-    println!(
-        "collection: {} ({} documents, {} queries judged)",
-        dir.display(),
-        n_docs,
-        qrels.num_topics()
-    );
+    let rep = evaluate(qrels, run, &EvalOptions::default().with_measures(measures));
     for m in measures {
         println!("{:<12} {:.4}", m.name(), rep.mean(m).unwrap_or(0.0));
     }
-    println!(
-        "index build: {build:.2} s ({:.0} documents/s)",
-        n_docs as f64 / build.max(1e-9)
-    );
-    println!(
-        "per query: median {:.3} ms, p99 {:.3} ms over {} queries",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        latencies.len()
-    );
-    Ok(ExitCode::SUCCESS)
 }

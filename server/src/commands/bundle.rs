@@ -4,14 +4,40 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use kpimatch_engine::bundle::Bundle;
 use kpimatch_engine::Engine;
 
 use super::report;
 use crate::cli::BundleAction;
 
-pub fn run(root: &Path, action: BundleAction) -> anyhow::Result<ExitCode> {
+pub fn run(root: &Path, model: Option<&Path>, action: BundleAction) -> anyhow::Result<ExitCode> {
     match action {
+        BundleAction::Embed => {
+            let b = Bundle::load(root).map_err(report)?;
+            let model = model.context("bundle embed needs the model (--model; not --no-model)")?;
+            let path = root.join(kpimatch_engine::semantic::BUNDLE_SEED);
+            // Written afresh, so it holds exactly the bundle's current texts.
+            let tmp = path.with_extension("bin.tmp");
+            let _ = std::fs::remove_file(&tmp);
+            let started = std::time::Instant::now();
+            let sem = std::sync::Arc::new(kpimatch_engine::semantic::load(model, Some(&tmp), &[])?);
+            let mut engine = Engine::empty_for(&b)?;
+            engine.set_semantic(Some(sem.clone()))?;
+            engine.upsert_solutions(b.solutions.clone())?;
+            sem.sync()?;
+            drop(engine);
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "wrote {}: {} embeddings of {} solutions in {:.1} s ({})",
+                path.display(),
+                sem.stored(),
+                b.solutions.len(),
+                started.elapsed().as_secs_f64(),
+                sem.model_id()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         BundleAction::Manifest => {
             let m = Bundle::write_manifest(root).map_err(report)?;
             println!("wrote {}/manifest.json: {:?}", root.display(), m.counts);

@@ -55,14 +55,19 @@ pub fn read_topics(path: &std::path::Path) -> anyhow::Result<Vec<Topic>> {
         .collect()
 }
 
-pub fn run(bundle_dir: &std::path::Path, a: EvalArgs) -> anyhow::Result<ExitCode> {
+pub fn run(bundle_dir: &std::path::Path, model: Option<&std::path::Path>, a: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut bundle = Bundle::load(bundle_dir).map_err(report)?;
     if a.drop_declared {
         for s in &mut bundle.solutions {
             s.kpis.clear();
         }
     }
-    let engine = Engine::from_bundle(&bundle)?;
+    let mut engine = Engine::empty_for(&bundle)?;
+    engine.set_semantic(super::offline_semantic(&bundle, model))?;
+    engine.upsert_solutions(bundle.solutions.clone())?;
+    for c in &bundle.cities {
+        engine.upsert_city(c.clone())?;
+    }
     let sel = selection(&a.split)?;
     if a.leads {
         if a.topics.is_some() || a.qrels.is_some() {

@@ -13,14 +13,31 @@ mod tune;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use crate::cli::{Cli, Command};
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let model = cli.model_dir();
     match cli.command {
-        Command::Bundle { action } => bundle::run(&cli.bundle, action),
-        Command::Serve(args) => serve::run(&cli.bundle, args),
-        Command::EvalBeir { dir, run_out, profile } => beir::run(&cli.bundle, &dir, run_out, profile),
+        Command::Bundle { action } => bundle::run(&cli.bundle, model.as_deref(), action),
+        Command::Serve(args) => serve::run(&cli.bundle, model, args),
+        Command::EvalBeir {
+            dir,
+            run_out,
+            profile,
+            dense,
+            fusion_weight,
+            embeddings,
+        } => {
+            let dense = dense.then_some(beir::Dense {
+                model: model.context("--dense needs the model (--model; not --no-model)")?,
+                fusion_weight,
+                embeddings,
+            });
+            beir::run(&cli.bundle, &dir, run_out, profile, dense)
+        }
         Command::EvalPortfolio { size, diversity } => portfolio::run(&cli.bundle, size, diversity),
         Command::TrecEval {
             qrels,
@@ -83,7 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if from_feedback {
                 eval::from_feedback(&cli.bundle, data, &args)
             } else {
-                eval::run(&cli.bundle, args)
+                eval::run(&cli.bundle, model.as_deref(), args)
             }
         }
         Command::Tune {
@@ -98,6 +115,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = serve::offline_state(&cli.bundle, data)?;
             let engine = state.engine();
             matching::run_gaps(&engine, &city, json)
+        }
+    }
+}
+
+/// The semantic stage for an offline command: the model in `model` with its embeddings in
+/// memory, seeded from the bundle's. A missing model leaves ranking lexical, with one warning
+/// on standard error.
+pub(crate) fn offline_semantic(
+    bundle: &kpimatch_engine::bundle::Bundle,
+    model: Option<&std::path::Path>,
+) -> Option<std::sync::Arc<kpimatch_engine::semantic::Semantic>> {
+    let dir = model?;
+    let seed = bundle.root.join(kpimatch_engine::semantic::BUNDLE_SEED);
+    match kpimatch_engine::semantic::load(dir, None, &[&seed]) {
+        Ok(s) => Some(std::sync::Arc::new(s)),
+        Err(e) => {
+            eprintln!("warning: semantic stage off, ranking is lexical: no usable model in {} ({e}); install it with scripts/model.sh", dir.display());
+            None
         }
     }
 }
