@@ -85,6 +85,36 @@ pub(crate) fn combine(text: f32, kpi: f32, evidence: Option<f32>) -> f32 {
     }
 }
 
+/// The dense side's candidates; the first `sorted` are the best, in order (score descending,
+/// then id), and every later one is no better than them.
+#[derive(Default)]
+struct DenseList {
+    all: Vec<(u32, f32)>,
+    sorted: usize,
+}
+
+impl DenseList {
+    /// The best `depth` candidates, best first: a selection, then a sort of the part not yet in
+    /// order (deepening orders only the new part).
+    fn prefix(&mut self, depth: usize, table: &SolutionTable) -> &[(u32, f32)] {
+        let depth = depth.min(self.all.len());
+        if depth > self.sorted {
+            let order = |a: &(u32, f32), b: &(u32, f32)| {
+                b.1.total_cmp(&a.1)
+                    .then_with(|| id_of(table, a.0).cmp(id_of(table, b.0)))
+            };
+            let rest = &mut self.all[self.sorted..];
+            let k = depth - self.sorted;
+            if k < rest.len() {
+                rest.select_nth_unstable_by(k - 1, order);
+            }
+            rest[..k].sort_unstable_by(order);
+            self.sorted = depth;
+        }
+        &self.all[..depth]
+    }
+}
+
 /// Everything one ranking needs, borrowed from the engine.
 pub(crate) struct Ranker<'a> {
     pub(crate) catalogue: &'a Catalogue,
@@ -169,10 +199,11 @@ impl Ranker<'_> {
         })
     }
 
-    /// Every solution that passes the filters with a positive dense part, best first (ties by
-    /// id): the dense side's candidate list. Exhaustive (a dot product per solution).
-    fn dense_ranked(&self) -> Vec<(u32, f32)> {
-        let mut out: Vec<(u32, f32)> = self
+    /// Every solution that passes the filters with a positive dense part (unordered): the dense
+    /// side's candidates, one dot product each. [`DenseList::prefix`] orders only as many as
+    /// the top-k reads.
+    fn dense_candidates(&self) -> DenseList {
+        let all = self
             .table
             .iter()
             .filter_map(|(o, s)| {
@@ -180,11 +211,7 @@ impl Ranker<'_> {
                 (d > 0.0 && self.filters.accepts(o, s)).then_some((o, d))
             })
             .collect();
-        out.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then_with(|| id_of(self.table, a.0).cmp(id_of(self.table, b.0)))
-        });
-        out
+        DenseList { all, sorted: 0 }
     }
 
     /// Σₖ qₖ · impactₖ (inferred impacts scaled by `inferred_weight`).
@@ -292,7 +319,11 @@ impl Ranker<'_> {
         // Then only the list whose bound term is larger is deepened (×4), so the effort goes to
         // the part that dominates the score (usually the KPI part with the tuned weights).
         let (mut text_depth, mut kpi_depth, mut dense_depth) = (need + 1, need + 1, need + 1);
-        let dense_ranked = if dense_on { self.dense_ranked() } else { Vec::new() };
+        let mut dense_list = if dense_on {
+            self.dense_candidates()
+        } else {
+            DenseList::default()
+        };
         let (mut text_hits, mut kpi_hits) = (Vec::new(), Vec::new());
         let kpi_scores = if kpi_on { Some(self.kpi_scores()) } else { None };
         let (mut text_stale, mut kpi_stale) = (text_on, kpi_on);
@@ -307,7 +338,8 @@ impl Ranker<'_> {
             }
             let text_full = text_on && text_hits.len() >= text_depth;
             let kpi_full = kpi_on && kpi_hits.len() >= kpi_depth;
-            let dense_full = dense_on && dense_ranked.len() >= dense_depth;
+            let dense_hits = dense_list.prefix(dense_depth, self.table);
+            let dense_full = dense_on && dense_hits.len() >= dense_depth;
             let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
             let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> =
                 HashMap::with_capacity(text_hits.len() + kpi_hits.len());
@@ -320,7 +352,7 @@ impl Ranker<'_> {
             for &ord in &evidence_cands {
                 cands.entry(ord).or_default();
             }
-            for &(ord, _) in &dense_ranked[..dense_depth.min(dense_ranked.len())] {
+            for &(ord, _) in dense_hits {
                 cands.entry(ord).or_default();
             }
             // Text scores of KPI-side candidates: random access when the text list was cut.
@@ -352,11 +384,7 @@ impl Ranker<'_> {
             } else {
                 0.0
             };
-            let dense_bound = if dense_full {
-                dense_ranked[dense_depth - 1].1
-            } else {
-                0.0
-            };
+            let dense_bound = if dense_full { dense_hits[dense_depth - 1].1 } else { 0.0 };
             let settled = scored.len() >= need && scored[need - 1].score > text_bound + kpi_bound + dense_bound;
             let text_open = text_full && text_depth < total;
             let kpi_open = kpi_full && kpi_depth < total;
@@ -451,7 +479,7 @@ impl Ranker<'_> {
             cands.entry(o).or_insert(None);
         }
         if self.dense_active() {
-            for (o, _) in self.dense_ranked() {
+            for (o, _) in self.dense_candidates().all {
                 cands.entry(o).or_insert(None);
             }
         }
