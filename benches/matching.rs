@@ -19,6 +19,14 @@
 //!     (`topics/multilingual.jsonl`, nine languages, no `lang` sent): language detection, the
 //!     language's analysis and KPI mapping on top of `hybrid`.
 //!
+//!   - `hybrid_dense` (sizes of `KPIMATCH_BENCH_DENSE_SIZES`): `hybrid` on a second engine of the
+//!     same catalogue with the semantic stage, every solution holding a 384-dimension embedding
+//!     (`synth::HashedEmbedder`, the shipped model's dimension: running the real model over 10⁵
+//!     synthetic texts would take hours, and the ranking's cost depends only on the dimension).
+//!     The needs text's embedding comes from the engine's query cache, so the row is the
+//!     ranking's cost of the dense part; `semantic/query_embedding` is the model's per-request
+//!     cost on a text it has not seen.
+//!
 //!   So `hybrid / bm25_reference` is the price of kpimatch's ranking over a plain BM25 search.
 //!   Every benchmark rotates through the same fixed list of (city, needs) pairs, one per
 //!   iteration, so no variant gets a cache advantage.
@@ -32,6 +40,12 @@
 //! * `KPIMATCH_BENCH_SIZES` — catalogue sizes of `match` (default `1000,10000,100000,1000000`;
 //!   the 1M catalogue takes minutes to build and a few GB of memory).
 //! * `KPIMATCH_BENCH_BUILD_SIZES` — sizes of `build` (default `10000,100000`).
+//! * `KPIMATCH_BENCH_DENSE_SIZES` — sizes with a `hybrid_dense` row (default
+//!   `1000,10000,100000`).
+//! * `semantic/…` — the shipped model (skipped when `models/all-MiniLM-L6-v2` is not installed):
+//!   `model_load` (reading and mapping the weights), `query_embedding` (one needs text, no
+//!   cache), `solution_embedding` (one bundled solution's text: the build rate with embeddings is
+//!   cores ÷ this, since `upsert_solutions` runs the model on every core).
 //!
 //! A size's catalogue is only built when one of its benchmarks passes criterion's filter, so
 //! `cargo bench --bench matching -- gaps` builds nothing. `benches/report.sh` runs this bench
@@ -44,6 +58,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
 use kpimatch_engine::bundle::Bundle;
 use kpimatch_engine::city::GapAnalysis;
+use kpimatch_engine::semantic::{Embedder, EmbeddingStore, MiniLm, Semantic};
 use kpimatch_engine::solution::Solution;
 use kpimatch_engine::{synth, Engine, MatchRequest};
 use support::{bundle, needs_texts, sizes};
@@ -59,6 +74,7 @@ const TOP: usize = 10;
 
 const DEFAULT_SIZES: &str = "1000,10000,100000,1000000";
 const DEFAULT_BUILD_SIZES: &str = "10000,100000";
+const DEFAULT_DENSE_SIZES: &str = "1000,10000,100000";
 
 /// An empty engine with the bundle's catalogue, vocabulary and profiles (as `Engine::from_bundle`).
 fn empty_engine(bundle: &Bundle) -> Engine {
@@ -108,13 +124,30 @@ type PickRequest = fn(&Query) -> &MatchRequest;
 struct MatchFixture {
     engine: Engine,
     queries: Vec<Query>,
+    /// The same catalogue with the semantic stage (sizes with a `hybrid_dense` row).
+    dense: Option<Engine>,
 }
 
 impl MatchFixture {
-    fn build(bundle: &Bundle, n: usize) -> MatchFixture {
+    fn build(bundle: &Bundle, n: usize, with_dense: bool) -> MatchFixture {
         let started = Instant::now();
         let mut engine = empty_engine(bundle);
         upsert_in_chunks(&mut engine, synthetic(bundle, n));
+        let dense = with_dense.then(|| {
+            let mut dense = empty_engine(bundle);
+            let sem = Semantic::new(
+                Box::new(synth::HashedEmbedder::new(384)),
+                EmbeddingStore::in_memory("hashed-words-384", 384),
+            );
+            dense
+                .set_semantic(Some(std::sync::Arc::new(sem)))
+                .expect("an empty engine");
+            upsert_in_chunks(&mut dense, synthetic(bundle, n));
+            for city in &bundle.cities {
+                dense.upsert_city(city.clone()).expect("bundled cities are valid");
+            }
+            dense
+        });
         for city in &bundle.cities {
             engine.upsert_city(city.clone()).expect("bundled cities are valid");
         }
@@ -156,7 +189,7 @@ impl MatchFixture {
                 }
             })
             .collect();
-        MatchFixture { engine, queries }
+        MatchFixture { engine, queries, dense }
     }
 }
 
@@ -165,10 +198,12 @@ fn bench_match(c: &mut Criterion) {
     assert!(!bundle.cities.is_empty(), "the bundle has no cities");
     let mut group = c.benchmark_group("match");
     group.sample_size(50).measurement_time(Duration::from_secs(10));
+    let dense_sizes = sizes("KPIMATCH_BENCH_DENSE_SIZES", DEFAULT_DENSE_SIZES);
     for n in sizes("KPIMATCH_BENCH_SIZES", DEFAULT_SIZES) {
         // Built by the first benchmark of this size that runs; dropped before the next size.
         let cell: OnceCell<MatchFixture> = OnceCell::new();
-        let fixture = || cell.get_or_init(|| MatchFixture::build(&bundle, n));
+        let with_dense = dense_sizes.contains(&n);
+        let fixture = || cell.get_or_init(|| MatchFixture::build(&bundle, n, with_dense));
         let size = n.to_string();
         group.bench_function(BenchmarkId::new(&size, "bm25_reference"), |b| {
             let f = fixture();
@@ -197,7 +232,57 @@ fn bench_match(c: &mut Criterion) {
                 })
             });
         }
+        if with_dense {
+            group.bench_function(BenchmarkId::new(&size, "hybrid_dense"), |b| {
+                let f = fixture();
+                let dense = f.dense.as_ref().expect("built with the dense engine");
+                let mut i = 0;
+                b.iter(|| {
+                    let q = &f.queries[i % f.queries.len()];
+                    i += 1;
+                    let r = dense.match_solutions(&q.hybrid).unwrap();
+                    debug_assert!(dense.plan(&q.hybrid).unwrap().dense.is_some());
+                    r
+                })
+            });
+        }
     }
+    group.finish();
+}
+
+/// The shipped model's costs (skipped when it is not installed).
+fn bench_semantic(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2");
+    if !dir.join("model.safetensors").exists() {
+        eprintln!("semantic: skipped, no model in {} (scripts/model.sh)", dir.display());
+        return;
+    }
+    let bundle = bundle();
+    let mut group = c.benchmark_group("semantic");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group.bench_function("model_load", |b| b.iter(|| MiniLm::load(&dir).unwrap()));
+    let model = MiniLm::load(&dir).unwrap();
+    let needs = needs_texts();
+    group.bench_function("query_embedding", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            model.embed(needs[i % needs.len()]).unwrap()
+        })
+    });
+    let texts: Vec<String> = bundle
+        .solutions
+        .iter()
+        .take(50)
+        .map(kpimatch_engine::semantic::solution_text)
+        .collect();
+    group.bench_function("solution_embedding", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            model.embed(&texts[i % texts.len()]).unwrap()
+        })
+    });
     group.finish();
 }
 
@@ -238,5 +323,5 @@ fn bench_build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_gaps, bench_match, bench_build);
+criterion_group!(benches, bench_gaps, bench_match, bench_build, bench_semantic);
 criterion_main!(benches);

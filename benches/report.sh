@@ -69,12 +69,24 @@ if sizes:
     printed = True
     print("match: one top-10 request, median ms (ratios to bm25_reference on the same index)")
     print(f"{'size':>9} {'bm25_ref':>10} {'hybrid':>10} {'text_only':>10} {'kpi_only':>10} {'translated':>10}"
-          f" {'hyb/bm25':>8} {'text/bm25':>9} {'kpi/bm25':>8} {'trans/bm25':>10}")
+          f" {'dense':>10} {'hyb/bm25':>8} {'text/bm25':>9} {'kpi/bm25':>8} {'trans/bm25':>10} {'dense/bm25':>10}")
     for n in sizes:
-        ref, hyb, txt, kpi, tra = (median(f"match/{n}/{v}") for v in
-                                   ("bm25_reference", "hybrid", "text_only", "kpi_only", "hybrid_translated"))
-        print(f"{n:>9} {fmt(ref)} {fmt(hyb)} {fmt(txt)} {fmt(kpi)} {fmt(tra)} {ratio(hyb, ref):>8} {ratio(txt, ref):>9}"
-              f" {ratio(kpi, ref):>8} {ratio(tra, ref):>10}")
+        ref, hyb, txt, kpi, tra, den = (median(f"match/{n}/{v}") for v in
+                                        ("bm25_reference", "hybrid", "text_only", "kpi_only", "hybrid_translated",
+                                         "hybrid_dense"))
+        print(f"{n:>9} {fmt(ref)} {fmt(hyb)} {fmt(txt)} {fmt(kpi)} {fmt(tra)} {fmt(den)} {ratio(hyb, ref):>8}"
+              f" {ratio(txt, ref):>9} {ratio(kpi, ref):>8} {ratio(tra, ref):>10} {ratio(den, ref):>10}")
+    print()
+
+semantic = {k.split("/", 1)[1]: v[0] for k, v in results.items() if k.startswith("semantic/")}
+if semantic:
+    printed = True
+    print("semantic: the shipped model, median ms"
+          + "".join(f"; {name} {ns / 1e6:.2f}" for name, ns in sorted(semantic.items())))
+    if "solution_embedding" in semantic:
+        cores = os.cpu_count() or 1
+        print(f"  build rate with embeddings (model on {cores} cores): "
+              f"about {cores / (semantic['solution_embedding'] / 1e9):.0f} solutions/s")
     print()
 
 gaps = sorted((k.split("/", 1)[1], v[0]) for k, v in results.items() if k.startswith("gaps/"))
