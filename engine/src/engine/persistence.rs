@@ -3,7 +3,9 @@
 //! what changed since; batches of changes applied in order.
 //!
 //! The text index is the expensive part to rebuild (tantivy indexing); KPI profiles, the
-//! inverted KPI lists and the cities are recomputed from the source at every start.
+//! inverted KPI lists and the cities are recomputed from the source at every start. Solution
+//! embeddings (the semantic stage) are read from its own persisted store, keyed by text, so
+//! neither a restore nor a rebuild runs the model on a text it embedded before.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
