@@ -13,8 +13,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 base="http://127.0.0.1:$port"
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
+# Lexical (--no-model): this measures the text index and KPI profiles; embedding 100,000 new
+# synthetic texts would take the model about an hour (restarts read stored embeddings).
 start() {
-    "$bin" serve --no-seed --data-dir "$dir/data" --bind "127.0.0.1:$port" >"$dir/log" 2>&1 &
+    "$bin" serve --no-model --no-seed --data-dir "$dir/data" --bind "127.0.0.1:$port" >"$dir/log" 2>&1 &
     pid=$!
     local t0
     t0=$(date +%s.%N)

@@ -47,7 +47,8 @@ done
 
 bin="${KPIMATCH_BIN:-$root/target/release/kpimatch}"
 if ((${#serve_flags[@]} == 0)) && "$bin" serve --help 2>/dev/null | grep -q -- '--rate-limit-per-second'; then
-    serve_flags=(--rate-limit-per-second 0)
+    # Lexical: the semantic stage would embed the 100,000 loaded texts at write time (hours).
+    serve_flags=(--rate-limit-per-second 0 --no-model)
 fi
 script=overload.sh
 readonly READY_TIMEOUT_S=300 STOP_TIMEOUT_S=15
