@@ -152,30 +152,7 @@ impl Semantic {
     /// else computed and appended to the store. `None` when the model does not read the
     /// solution's language or failed on its text.
     pub fn solution_embedding(&self, lang: Lang, solution: &Solution) -> Option<Embedding> {
-        if !self.embedder.reads(lang) {
-            return None;
-        }
-        let text = solution_text(solution);
-        let key = EmbeddingStore::key(self.embedder.id(), &text);
-        if let Some(e) = self.store.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            self.bump(|s| s.reused += 1);
-            return Some(e);
-        }
-        match self.embedder.embed(&text) {
-            Ok(v) => {
-                let e: Embedding = v.into();
-                self.bump(|s| s.computed += 1);
-                self.store
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, e.clone());
-                Some(e)
-            }
-            Err(_) => {
-                self.bump(|s| s.failed += 1);
-                None
-            }
-        }
+        self.solution_embeddings(&[(lang, solution)]).pop().flatten()
     }
 
     /// The embeddings of many solutions, as [`Semantic::solution_embedding`] gives them one by
@@ -199,6 +176,9 @@ impl Semantic {
             }
         }
         self.bump(|s| s.reused += (items.len() - missing.len()) as u64);
+        if missing.is_empty() {
+            return out;
+        }
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(missing.len())
