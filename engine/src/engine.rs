@@ -302,14 +302,17 @@ impl Engine {
     /// computed at once, so every solution has one from the model in use.
     pub fn set_semantic(&mut self, semantic: Option<Arc<Semantic>>) -> Result<()> {
         self.semantic = semantic;
-        let ords: Vec<(u32, Lang, Arc<Solution>)> = self
+        let stored: Vec<(u32, Lang, Arc<Solution>)> = self
             .table
             .iter()
             .map(|(o, s)| (o, s.lang, s.solution.clone()))
             .collect();
-        for (ord, lang, s) in ords {
-            let e = self.embedding_of(lang, &s);
-            self.table.set_embedding(ord, e);
+        let embeddings = match &self.semantic {
+            Some(sem) => sem.solution_embeddings(&stored.iter().map(|(_, l, s)| (*l, &**s)).collect::<Vec<_>>()),
+            None => vec![None; stored.len()],
+        };
+        for ((ord, _, _), e) in stored.iter().zip(embeddings) {
+            self.table.set_embedding(*ord, e);
         }
         if let Some(s) = &self.semantic {
             s.sync()?;
