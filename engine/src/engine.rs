@@ -11,7 +11,9 @@ use crate::kpi::Catalogue;
 use crate::lang::Lang;
 use crate::limits;
 use crate::peers::{self, Adopters, Benchmark, CityProfile, Peers};
-use crate::ranking::{plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker};
+use crate::ranking::{
+    plan, MatchRequest, MatchResponse, MatchResult, ProfileSet, QueryPlan, Ranker, Stage, StageTimings,
+};
 use crate::semantic::Semantic;
 use crate::solution::{KpiProfile, Solution};
 use crate::vocab::{self, KpiMapper, LangModel, Languages, Vocabulary};
@@ -425,43 +427,53 @@ impl Engine {
     /// (`None`: every city that records deployments). Evidence for a solution depends only on
     /// the cities that record it, so a caller that needs one solution's evidence passes those.
     pub(crate) fn plan_with_adopters(&self, req: &MatchRequest, only: Option<&[&str]>) -> Result<QueryPlan> {
+        self.plan_timed(req, only, &mut StageTimings::default())
+    }
+
+    /// [`Engine::plan_with_adopters`], adding each stage's time to `timings`.
+    fn plan_timed(&self, req: &MatchRequest, only: Option<&[&str]>, timings: &mut StageTimings) -> Result<QueryPlan> {
         let profile = self.profiles.get(req.profile.as_deref())?;
-        let city = plan::resolve_city(&req.city, |id| self.city(id), &self.catalogue)?;
-        let gaps = match (&req.city, city) {
-            (Some(crate::ranking::CityInput::Id(id)), Some(_)) => self.city_gaps.get(id).cloned(),
-            (_, Some(c)) => Some(Arc::new(GapAnalysis::compute(c, &self.catalogue))),
-            (_, None) => None,
-        };
-        if let (Some(crate::ranking::CityInput::Inline(_)), Some(c)) = (&req.city, city) {
-            self.check_deployed_solutions(c).map_err(|e| match e {
-                Error::InvalidField { field, message } => Error::InvalidField {
-                    field: format!("city.{field}"),
-                    message,
-                },
-                other => other,
-            })?;
-        }
+        let (city, gaps) = timings.time(Stage::Gaps, || -> Result<_> {
+            let city = plan::resolve_city(&req.city, |id| self.city(id), &self.catalogue)?;
+            let gaps = match (&req.city, city) {
+                (Some(crate::ranking::CityInput::Id(id)), Some(_)) => self.city_gaps.get(id).cloned(),
+                (_, Some(c)) => Some(Arc::new(GapAnalysis::compute(c, &self.catalogue))),
+                (_, None) => None,
+            };
+            if let (Some(crate::ranking::CityInput::Inline(_)), Some(c)) = (&req.city, city) {
+                self.check_deployed_solutions(c).map_err(|e| match e {
+                    Error::InvalidField { field, message } => Error::InvalidField {
+                        field: format!("city.{field}"),
+                        message,
+                    },
+                    other => other,
+                })?;
+            }
+            Ok((city, gaps))
+        })?;
         let ctx = self.plan_context();
-        let mut plan = QueryPlan::build(req, city, gaps, profile, &ctx)?;
+        let mut plan = timings.time(Stage::Needs, || QueryPlan::build(req, city, gaps, profile, &ctx))?;
         if let (Some(sem), Some(lang), true) = (&self.semantic, plan.lang.lang, profile.dense_weight > 0.0) {
-            plan.dense = sem.query_embedding(lang, &plan.needs_text);
+            plan.dense = timings.time(Stage::Meaning, || sem.query_embedding(lang, &plan.needs_text));
         }
         if let (Some(c), Some(g)) = (city, plan.gaps.clone()) {
             if profile.evidence_weight > 0.0 && !self.adopters.is_empty() {
-                let me = CityProfile::new(c, &g, self.catalogue.len());
-                let ids: Vec<&str> = match only {
-                    Some(ids) => ids.to_vec(),
-                    None => self.adopters.ids().collect(),
-                };
-                let adopters = ids.into_iter().filter_map(|id| self.stored_profile(id));
-                plan.evidence = peers::evidence(
-                    &me,
-                    &plan.q,
-                    adopters,
-                    &self.table,
-                    &self.catalogue,
-                    profile.evidence_weight,
-                );
+                plan.evidence = timings.time(Stage::Evidence, || {
+                    let me = CityProfile::new(c, &g, self.catalogue.len());
+                    let ids: Vec<&str> = match only {
+                        Some(ids) => ids.to_vec(),
+                        None => self.adopters.ids().collect(),
+                    };
+                    let adopters = ids.into_iter().filter_map(|id| self.stored_profile(id));
+                    peers::evidence(
+                        &me,
+                        &plan.q,
+                        adopters,
+                        &self.table,
+                        &self.catalogue,
+                        profile.evidence_weight,
+                    )
+                });
             }
         }
         Ok(plan)
@@ -536,6 +548,11 @@ impl Engine {
 
     /// Ranks solutions for a request.
     pub fn match_solutions(&self, req: &MatchRequest) -> Result<MatchResponse> {
+        self.match_solutions_timed(req).map(|(response, _)| response)
+    }
+
+    /// [`Engine::match_solutions`], with the time each stage took.
+    pub fn match_solutions_timed(&self, req: &MatchRequest) -> Result<(MatchResponse, StageTimings)> {
         if req.limit > limits::MAX_LIMIT {
             return Err(Error::invalid(
                 "limit",
@@ -557,7 +574,8 @@ impl Engine {
         crate::ranking::check_explain_ids(&req.explain_ids)?;
         let profile = self.profiles.get(req.profile.as_deref())?;
         let filters = req.filters.compile(&self.catalogue, &self.table)?;
-        let plan = self.plan(req)?;
+        let mut timings = StageTimings::default();
+        let plan = self.plan_timed(req, None, &mut timings)?;
         let ranker = self.ranker(profile, &plan, &filters);
         let need = req.offset + req.limit;
         // Diversity re-ranks a pool that does not depend on the page (the top 300, or three
@@ -567,35 +585,41 @@ impl Engine {
         } else {
             need
         };
-        let top = ranker.top(pool)?;
-        let ranked = ranker.diversify(top, req.diversity, need);
-        let results: Vec<MatchResult> = ranked
-            .into_iter()
-            .enumerate()
-            .skip(req.offset)
-            .filter_map(|(i, (scored, penalty))| {
-                let s = self.table.get(scored.ord)?;
-                Some(MatchResult {
-                    rank: i + 1,
-                    solution_id: s.solution.id.clone(),
-                    title: s.solution.title.clone(),
-                    provider: s.solution.provider.clone(),
-                    provider_type: s.solution.provider_type,
-                    lang: s.lang,
-                    summary: s.solution.summary.clone(),
-                    score: scored.score - penalty,
-                    explanation: req.explain.then(|| ranker.explain(s, &scored, penalty)),
+        let ranked = timings.time(Stage::Candidates, || -> Result<_> {
+            let top = ranker.top(pool)?;
+            Ok(ranker.diversify(top, req.diversity, need))
+        })?;
+        let results: Vec<MatchResult> = timings.time(Stage::Explain, || {
+            ranked
+                .into_iter()
+                .enumerate()
+                .skip(req.offset)
+                .filter_map(|(i, (scored, penalty))| {
+                    let s = self.table.get(scored.ord)?;
+                    Some(MatchResult {
+                        rank: i + 1,
+                        solution_id: s.solution.id.clone(),
+                        title: s.solution.title.clone(),
+                        provider: s.solution.provider.clone(),
+                        provider_type: s.solution.provider_type,
+                        lang: s.lang,
+                        summary: s.solution.summary.clone(),
+                        score: scored.score - penalty,
+                        explanation: req.explain.then(|| ranker.explain(s, &scored, penalty)),
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        });
         let page = crate::ranking::Page {
             offset: req.offset,
             limit: req.limit,
             diversity: req.diversity,
             results: &results,
         };
-        let not_returned = ranker.why_not(&req.explain_ids, &req.filters, &filters, &page)?;
-        Ok(MatchResponse {
+        let not_returned = timings.time(Stage::WhyNot, || {
+            ranker.why_not(&req.explain_ids, &req.filters, &filters, &page)
+        })?;
+        let response = MatchResponse {
             results,
             gaps_used: plan.kpi_weights.clone(),
             needs_text: plan.needs_text.clone(),
@@ -604,7 +628,8 @@ impl Engine {
             sdgs: plan.sdgs.clone(),
             profile: profile.name.clone(),
             not_returned,
-        })
+        };
+        Ok((response, timings))
     }
 
     /// The ranker of one request over this engine's solutions.

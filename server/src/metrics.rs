@@ -35,11 +35,20 @@ pub struct CacheLabels {
     pub cache: String,
 }
 
+/// Labels of the match stage histogram.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    /// `parse`, `queue`, the engine's stages (`gaps`, `needs`, `meaning`, `evidence`,
+    /// `candidates`, `explain`, `why_not`) and `serialize`.
+    pub stage: &'static str,
+}
+
 /// All metrics and their registry.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RouteLabels, Counter>,
     latency: Family<LatencyLabels, Histogram>,
+    stages: Family<StageLabels, Histogram>,
     cache_hits: Family<CacheLabels, Counter>,
     cache_misses: Family<CacheLabels, Counter>,
     solutions: Gauge,
@@ -64,6 +73,12 @@ impl Metrics {
         let latency = Family::<LatencyLabels, Histogram>::new_with_constructor(|| {
             Histogram::new([
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
+        });
+        // From 10 µs: most stages of a request take well under a millisecond.
+        let stages = Family::<StageLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
             ])
         });
         let cache_hits = Family::<CacheLabels, Counter>::default();
@@ -94,6 +109,11 @@ impl Metrics {
             "HTTP request latency by route",
             latency.clone(),
         );
+        registry.register(
+            "match_stage_duration_seconds",
+            "Time a ranked /v1/match or /v1/search request (a cache miss) spent in each stage",
+            stages.clone(),
+        );
         registry.register("cache_hits", "Cache hits by cache", cache_hits.clone());
         registry.register("cache_misses", "Cache misses by cache", cache_misses.clone());
         registry.register("catalogue_solutions", "Solutions in the catalogue", solutions.clone());
@@ -108,6 +128,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            stages,
             cache_hits,
             cache_misses,
             solutions,
@@ -140,6 +161,13 @@ impl Metrics {
                 method: method.into(),
             })
             .observe(seconds);
+    }
+
+    /// Records the time a ranked match request spent in one stage.
+    pub fn record_stage(&self, stage: &'static str, duration: std::time::Duration) {
+        self.stages
+            .get_or_create(&StageLabels { stage })
+            .observe(duration.as_secs_f64());
     }
 
     /// Records a cache look-up.

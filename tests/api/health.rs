@@ -67,6 +67,23 @@ async fn metrics_count_requests_and_cache_hits() {
     );
     assert_eq!(line("kpimatch_catalogue_solutions"), Some(354.0), "{text}");
     assert!(text.contains("kpimatch_http_request_duration_seconds_bucket"), "{text}");
+    // One ranked request (the cache hit ranks nothing): each stage it ran observed once; a
+    // stage it skipped (the semantic stage: no model in this app) not at all.
+    for stage in [
+        "parse",
+        "queue",
+        "gaps",
+        "needs",
+        "evidence",
+        "candidates",
+        "explain",
+        "why_not",
+        "serialize",
+    ] {
+        let count = format!(r#"kpimatch_match_stage_duration_seconds_count{{stage="{stage}"}}"#);
+        assert_eq!(line(&count), Some(1.0), "{stage}: {text}");
+    }
+    assert!(!text.contains(r#"stage="meaning""#), "{text}");
 }
 
 #[tokio::test]

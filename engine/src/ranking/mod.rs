@@ -9,6 +9,7 @@ pub(crate) use filter::CompiledFilters;
 pub(crate) use ranker::combine;
 pub(crate) use ranker::Ranker;
 mod request;
+mod timings;
 mod why_not;
 pub(crate) use why_not::{check_ids as check_explain_ids, Page};
 
@@ -18,4 +19,5 @@ pub use plan::{KpiWeight, QueryPlan, WeightSource};
 pub use profile::{ProfileSet, RankingProfile};
 pub use ranker::{MatchResponse, MatchResult};
 pub use request::{CityInput, MatchRequest};
+pub use timings::{Stage, StageTimings};
 pub use why_not::{NotReturned, NotReturnedReason};

@@ -1,7 +1,7 @@
 //! `POST /v1/match` and `GET /v1/search`.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use kpimatch_engine::limits;
@@ -46,7 +46,7 @@ pub async fn match_solutions(
     let start = Instant::now();
     let bytes = read_body(&req, payload, state.limits.json, false).await?;
     let body: MatchBody = parse_json(&bytes)?;
-    respond(state, body, start).await
+    respond(state, body, start, start.elapsed()).await
 }
 
 /// Ask in plain words.
@@ -89,10 +89,17 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         explain: q.explain,
         ..Default::default()
     };
-    respond(state, body, start).await
+    respond(state, body, start, start.elapsed()).await
 }
 
-async fn respond(state: web::Data<AppState>, body: MatchBody, start: Instant) -> ApiResult<HttpResponse> {
+/// Answers a parsed match request (`parsed`: the time reading and parsing it took) from the
+/// cache, or ranks it; a ranked answer records the time of each stage in `/metrics`.
+async fn respond(
+    state: web::Data<AppState>,
+    body: MatchBody,
+    start: Instant,
+    parsed: Duration,
+) -> ApiResult<HttpResponse> {
     let city_version = body.city_id.as_deref().map_or(0, |id| state.versions.city(id));
     // Adoption evidence also depends on the cities that record deployments.
     let evidence_version = state.engine().evidence_version();
@@ -114,12 +121,16 @@ async fn respond(state: web::Data<AppState>, body: MatchBody, start: Instant) ->
     }
     state.metrics.record_cache("match", false);
     let request = body.into_request()?;
-    let response = ranked(&state, move |s| {
+    let queued = Instant::now();
+    let (response, waited, timings) = ranked(&state, move |s| {
+        let waited = queued.elapsed();
         let engine = s.engine();
-        Ok(MatchResponseBody::new(&engine.match_solutions(&request)?))
+        let (response, timings) = engine.match_solutions_timed(&request)?;
+        Ok((response, waited, timings))
     })
     .await?;
-    let response = Arc::new(response);
+    let serialising = Instant::now();
+    let response = Arc::new(MatchResponseBody::new(&response));
     // Large requests (inline cities, long filter lists) are rarely repeated; caching them
     // would let a client fill the cache's memory with a few thousand distinct bodies.
     if key.len() <= MAX_CACHED_KEY_BYTES {
@@ -128,7 +139,15 @@ async fn respond(state: web::Data<AppState>, body: MatchBody, start: Instant) ->
     let mut out = (*response).clone();
     out.request_id = request_id;
     out.took_ms = start.elapsed().as_secs_f64() * 1e3;
-    Ok(HttpResponse::Ok().json(out))
+    let http = HttpResponse::Ok().json(out);
+    let metrics = &state.metrics;
+    metrics.record_stage("parse", parsed);
+    metrics.record_stage("queue", waited);
+    for (stage, spent) in timings.iter() {
+        metrics.record_stage(stage.name(), spent);
+    }
+    metrics.record_stage("serialize", serialising.elapsed());
+    Ok(http)
 }
 
 /// Registers the routes.
