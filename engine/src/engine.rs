@@ -64,6 +64,8 @@ pub struct Engine {
     applied: u64,
     /// The sentence-embedding model and its store (the dense part); `None` runs lexically.
     semantic: Option<Arc<Semantic>>,
+    /// The analysed fields of recently explained solutions.
+    field_terms: crate::index::FieldTermsCache,
 }
 
 impl std::fmt::Debug for Engine {
@@ -120,6 +122,7 @@ impl Engine {
             origin: None,
             applied: 0,
             semantic: None,
+            field_terms: Default::default(),
         })
     }
 
@@ -648,6 +651,7 @@ impl Engine {
             plan,
             filters,
             analyzer: self.languages.get(plan.text.lang).analyzer(),
+            field_terms: &self.field_terms,
         }
     }
 

@@ -2,6 +2,12 @@
 
 use kpimatch_server::cli::{Cli, Command};
 
+// A request allocates many small, short-lived values (analysed terms, candidate maps,
+// explanations) across the worker threads; glibc's malloc spent about a sixth of a cold
+// match's CPU time in allocation and its arena locks (perf, benches/flamegraph.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = <Cli as clap::Parser>::parse();
     if !matches!(cli.command, Command::Serve(_)) {

@@ -2,11 +2,13 @@
 //! KPI lists.
 
 mod analyzer;
+mod field_terms;
 mod kpi_lists;
 mod table;
 mod text_index;
 
 pub use analyzer::{analyse, english};
+pub(crate) use field_terms::FieldTermsCache;
 pub use kpi_lists::KpiLists;
 pub(crate) use table::global as table_global;
 pub use table::{SolutionTable, StoredSolution};

@@ -8,7 +8,7 @@ use super::explanation::{Explanation, KpiContribution, TextMatch};
 use super::filter::CompiledFilters;
 use super::plan::{KpiWeight, QueryPlan};
 use super::RankingProfile;
-use crate::index::{analyse, KpiLists, SolutionTable, StoredSolution, TextIndex};
+use crate::index::{KpiLists, SolutionTable, StoredSolution, TextIndex};
 use crate::kpi::Catalogue;
 use crate::solution::{KpiProfile, Provenance};
 use crate::Result;
@@ -125,6 +125,7 @@ pub(crate) struct Ranker<'a> {
     pub(crate) plan: &'a QueryPlan,
     pub(crate) filters: &'a CompiledFilters,
     pub(crate) analyzer: &'a tantivy::tokenizer::TextAnalyzer,
+    pub(crate) field_terms: &'a crate::index::FieldTermsCache,
 }
 
 /// Orders candidates best first: score descending, then solution id ascending.
@@ -561,7 +562,7 @@ impl Ranker<'_> {
         Explanation {
             text: scored.text,
             matched_terms: if scored.text > 0.0 {
-                self.matched_terms(s)
+                self.matched_terms(scored.ord, s)
             } else {
                 Vec::new()
             },
@@ -580,25 +581,16 @@ impl Ranker<'_> {
         }
     }
 
-    fn matched_terms(&self, s: &StoredSolution) -> Vec<TextMatch> {
-        let mut analyzer = self.analyzer.clone();
-        let sol = &s.solution;
-        let fields: [(&'static str, Vec<String>); 4] = [
-            ("title", analyse(&mut analyzer, &sol.title)),
-            ("tags", analyse(&mut analyzer, &sol.tags.join(" . "))),
-            ("summary", analyse(&mut analyzer, &sol.summary)),
-            ("description", analyse(&mut analyzer, &sol.description)),
-        ];
+    fn matched_terms(&self, ord: u32, s: &StoredSolution) -> Vec<TextMatch> {
+        let fields = self
+            .field_terms
+            .get(ord, &s.solution, self.plan.text.lang, self.analyzer);
         self.plan
             .text
             .terms
             .iter()
             .filter_map(|t| {
-                let found: Vec<&'static str> = fields
-                    .iter()
-                    .filter(|(_, terms)| terms.contains(&t.term))
-                    .map(|(f, _)| *f)
-                    .collect();
+                let found = fields.fields_of(&t.term);
                 (!found.is_empty()).then(|| TextMatch {
                     term: t.term.clone(),
                     from_synonym: !self.plan.user_terms.contains(&t.term),
