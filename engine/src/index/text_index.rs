@@ -2,9 +2,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{FilterCollector, TopDocs};
+use tantivy::collector::{Collector, FilterCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery, Weight};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
@@ -94,6 +94,22 @@ struct AddressMap {
 }
 
 const NO_ADDRESS: u64 = u64::MAX;
+
+/// A text query made ready to run by [`TextIndex::prepare`].
+pub struct PreparedQuery {
+    searcher: Searcher,
+    weight: Box<dyn Weight>,
+}
+
+/// Runs a collector with an already computed weight over every segment of a searcher (what
+/// `Searcher::search` does after computing the weight itself).
+fn collect<C: Collector>(searcher: &Searcher, weight: &dyn Weight, collector: &C) -> Result<C::Fruit> {
+    let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+    for (seg, reader) in searcher.segment_readers().iter().enumerate() {
+        fruits.push(collector.collect_segment(weight, seg as u32, reader)?);
+    }
+    Ok(collector.merge_fruits(fruits)?)
+}
 
 /// The tantivy full-text index over solutions.
 ///
@@ -292,23 +308,45 @@ impl TextIndex {
         BooleanQuery::new(clauses)
     }
 
+    /// A query ready to run: one searcher (a snapshot of the index) and the query's BM25
+    /// weights (document frequencies looked up, boosts applied), made once per request and
+    /// shared by every deepening of its top-k and its random-access scoring. `None` for an
+    /// empty query.
+    pub fn prepare(&self, q: &TextQuery) -> Result<Option<PreparedQuery>> {
+        if q.is_empty() {
+            return Ok(None);
+        }
+        let searcher = self.reader.searcher();
+        let weight = self
+            .build_query(q)
+            .weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        Ok(Some(PreparedQuery { searcher, weight }))
+    }
+
     /// The best `n` documents for a query as (ordinal, score), best first, ties by ordinal;
     /// with `allowed`, only ordinals whose bit is set.
     pub fn top(&self, q: &TextQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
-        if q.is_empty() || n == 0 {
+        match self.prepare(q)? {
+            Some(p) => self.top_prepared(&p, n, allowed),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// [`TextIndex::top`] of a prepared query.
+    pub fn top_prepared(&self, p: &PreparedQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
+        if n == 0 {
             return Ok(Vec::new());
         }
-        let query = self.build_query(q);
-        let searcher = self.reader.searcher();
+        let searcher = &p.searcher;
         let hits = match allowed {
-            None => searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?,
+            None => collect(searcher, p.weight.as_ref(), &TopDocs::with_limit(n).order_by_score())?,
             Some(bits) => {
                 let pred = move |ord: u64| bit_is_set(&bits, ord as u32);
                 let c = FilterCollector::new("ord".to_string(), pred, TopDocs::with_limit(n).order_by_score());
-                searcher.search(&query, &c)?
+                collect(searcher, p.weight.as_ref(), &c)?
             }
         };
-        let mut out = self.to_ords(&searcher, &hits)?;
+        let mut out = self.to_ords(searcher, &hits)?;
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Ok(out)
     }
@@ -351,12 +389,20 @@ impl TextIndex {
 
     /// The text score of specific ordinals for a query (0 where the document does not match).
     pub fn score_ords(&self, q: &TextQuery, ords: &[u32]) -> Result<Vec<f32>> {
+        match self.prepare(q)? {
+            Some(p) => self.score_prepared(&p, ords),
+            None => Ok(vec![0f32; ords.len()]),
+        }
+    }
+
+    /// [`TextIndex::score_ords`] of a prepared query.
+    pub fn score_prepared(&self, p: &PreparedQuery, ords: &[u32]) -> Result<Vec<f32>> {
         let mut scores = vec![0f32; ords.len()];
-        if q.is_empty() || ords.is_empty() {
+        if ords.is_empty() {
             return Ok(scores);
         }
-        let searcher = self.reader.searcher();
-        let map = self.address_map(&searcher)?;
+        let searcher = &p.searcher;
+        let map = self.address_map(searcher)?;
         // (segment, doc, position in `ords`), sorted so each segment's scorer only seeks forward.
         let mut wanted: Vec<(u32, DocId, usize)> = ords
             .iter()
@@ -367,13 +413,11 @@ impl TextIndex {
             })
             .collect();
         wanted.sort_unstable();
-        let query = self.build_query(q);
-        let weight = query.weight(EnableScoring::enabled_from_searcher(&searcher))?;
         let mut i = 0;
         while i < wanted.len() {
             let seg = wanted[i].0;
             let reader = searcher.segment_reader(seg);
-            let mut scorer = weight.scorer(reader, 1.0)?;
+            let mut scorer = p.weight.scorer(reader, 1.0)?;
             while i < wanted.len() && wanted[i].0 == seg {
                 let (_, doc, pos) = wanted[i];
                 if scorer.doc() < doc {

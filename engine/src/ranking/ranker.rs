@@ -2,6 +2,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::explanation::{Explanation, KpiContribution, TextMatch};
@@ -328,9 +329,15 @@ impl Ranker<'_> {
         let (mut text_hits, mut kpi_hits) = (Vec::new(), Vec::new());
         let kpi_scores = if kpi_on { Some(self.kpi_scores()) } else { None };
         let (mut text_stale, mut kpi_stale) = (text_on, kpi_on);
+        // One searcher and one computation of the BM25 weights for every deepening.
+        let prepared = if text_on {
+            self.text.prepare(&self.plan.text)?
+        } else {
+            None
+        };
         loop {
-            if text_stale {
-                text_hits = self.text.top(&self.plan.text, text_depth, allowed.clone())?;
+            if let (true, Some(p)) = (text_stale, &prepared) {
+                text_hits = self.text.top_prepared(p, text_depth, allowed.clone())?;
                 text_stale = false;
             }
             if let (true, Some(scores)) = (kpi_stale, &kpi_scores) {
@@ -342,8 +349,9 @@ impl Ranker<'_> {
             let dense_hits = dense_list.prefix(dense_depth, self.table);
             let dense_full = dense_on && dense_hits.len() >= dense_depth;
             let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
-            let mut cands: HashMap<u32, (Option<f32>, Option<f32>)> =
-                HashMap::with_capacity(text_hits.len() + kpi_hits.len());
+            // Ordinals are small integers from this process: no need for a DoS-resistant hash.
+            let mut cands: FxHashMap<u32, (Option<f32>, Option<f32>)> =
+                FxHashMap::with_capacity_and_hasher(text_hits.len() + kpi_hits.len(), Default::default());
             for &(ord, s) in &text_hits {
                 cands.entry(ord).or_default().0 = Some(s);
             }
@@ -362,7 +370,10 @@ impl Ranker<'_> {
             } else {
                 Vec::new()
             };
-            let fetched = self.text.score_ords(&self.plan.text, &need_text)?;
+            let fetched = match &prepared {
+                Some(p) => self.text.score_prepared(p, &need_text)?,
+                None => Vec::new(),
+            };
             for (o, s) in need_text.iter().zip(fetched) {
                 if let Some(v) = cands.get_mut(o) {
                     v.0 = Some(s);
@@ -447,10 +458,15 @@ impl Ranker<'_> {
     /// One solution's exact score for the request (text normalised by the request's best BM25
     /// over every solution; no filters); `None` when it scores nothing.
     pub(crate) fn score_one(&self, ord: u32) -> Result<Option<Scored>> {
-        let (bm25, tmax) = if self.text_active() {
-            let best = self.text.top(&self.plan.text, 1, None)?;
+        let prepared = if self.text_active() {
+            self.text.prepare(&self.plan.text)?
+        } else {
+            None
+        };
+        let (bm25, tmax) = if let Some(p) = &prepared {
+            let best = self.text.top_prepared(p, 1, None)?;
             let tmax = best.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
-            (self.text.score_ords(&self.plan.text, &[ord])?.first().copied(), tmax)
+            (self.text.score_prepared(p, &[ord])?.first().copied(), tmax)
         } else {
             (None, 1.0)
         };
