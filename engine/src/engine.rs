@@ -66,6 +66,8 @@ pub struct Engine {
     semantic: Option<Arc<Semantic>>,
     /// The analysed fields of recently explained solutions.
     field_terms: crate::index::FieldTermsCache,
+    /// The language of recent needs texts (see [`plan::NeedsLangs`]).
+    pub(crate) needs_langs: plan::NeedsLangs,
 }
 
 impl std::fmt::Debug for Engine {
@@ -123,6 +125,7 @@ impl Engine {
             applied: 0,
             semantic: None,
             field_terms: Default::default(),
+            needs_langs: plan::NeedsLangs::new(plan::NEEDS_LANGS_CAPACITY),
         })
     }
 
@@ -212,6 +215,7 @@ impl Engine {
         plan::PlanContext {
             catalogue: &self.catalogue,
             languages: &self.languages,
+            needs_langs: &self.needs_langs,
         }
     }
 

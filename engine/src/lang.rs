@@ -370,8 +370,10 @@ pub fn detect(text: &str) -> Detection {
         };
     }
     let unsupported = info.is_reliable().then(|| info.lang().code());
-    let restricted = whatlang::Detector::with_allowlist(Lang::ALL.iter().map(|&l| to_whatlang(l)).collect());
-    let supported = restricted
+    static RESTRICTED: std::sync::LazyLock<whatlang::Detector> = std::sync::LazyLock::new(|| {
+        whatlang::Detector::with_allowlist(Lang::ALL.iter().map(|&l| to_whatlang(l)).collect())
+    });
+    let supported = RESTRICTED
         .detect(text)
         .and_then(|i| from_whatlang(i.lang()).map(|l| (l, i.confidence())));
     Detection { supported, unsupported }

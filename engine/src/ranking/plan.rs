@@ -16,7 +16,19 @@ use crate::{Error, Result};
 pub(crate) struct PlanContext<'a> {
     pub(crate) catalogue: &'a Catalogue,
     pub(crate) languages: &'a Languages,
+    /// The language detected for recent needs texts without a declared `lang`.
+    pub(crate) needs_langs: &'a NeedsLangs,
 }
+
+/// Needs texts already read, and the language each was read in: detection (whatlang's
+/// trigrams, then every vocabulary's coverage of the text) was a fifth of a cold request's
+/// CPU time, and the same texts come back — a city's stated needs on every request that gives
+/// none, a planner's question with other filters or pages. Bounded; depends only on the
+/// engine's languages, which do not change while it runs.
+pub(crate) type NeedsLangs = moka::sync::Cache<String, LangChoice>;
+
+/// Needs texts whose language is kept.
+pub(crate) const NEEDS_LANGS_CAPACITY: u64 = 4096;
 
 /// Why a KPI weighs in a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,10 +126,16 @@ impl QueryPlan {
                 ),
             ));
         }
-        let lang = ctx
-            .languages
-            .of_needs(req.lang.as_deref(), &needs_text)
-            .map_err(|message| Error::invalid("lang", message))?;
+        let lang = match req.lang.as_deref() {
+            Some(_) => ctx.languages.of_needs(req.lang.as_deref(), &needs_text),
+            None => match ctx.needs_langs.get(&needs_text) {
+                Some(known) => Ok(known),
+                None => ctx.languages.of_needs(None, &needs_text).inspect(|choice| {
+                    ctx.needs_langs.insert(needs_text.clone(), choice.clone());
+                }),
+            },
+        }
+        .map_err(|message| Error::invalid("lang", message))?;
         // A language kpimatch does not support contributes no terms: its words would only match
         // look-alikes in other languages.
         let model = ctx.languages.get(lang.lang.unwrap_or_default());
@@ -380,6 +398,24 @@ mod tests {
             Err(Error::InvalidField { field, .. }) => field,
             other => panic!("expected an invalid field, got {other:?}"),
         }
+    }
+
+    /// A needs text's language is detected once and then read from the cache: the second plan
+    /// of a text is the first one, and a declared `lang` never goes through the cache.
+    #[test]
+    fn a_needs_texts_language_is_detected_once() {
+        let e = &*ENGINE;
+        let text = "¿qué arregla nuestras fugas de agua potable en la red?";
+        let first = e.plan(&needs(text)).unwrap();
+        assert!(e.needs_langs.contains_key(text));
+        let again = e.plan(&needs(text)).unwrap();
+        assert_eq!((again.lang, again.user_terms, again.q), (first.lang.clone(), first.user_terms, first.q));
+        assert_eq!(first.lang.lang, Some(crate::lang::Lang::Es));
+        let declared = "what fixes our water losses?";
+        let mut req = needs(declared);
+        req.lang = Some("en".into());
+        e.plan(&req).unwrap();
+        assert!(!e.needs_langs.contains_key(declared));
     }
 
     /// Query syntax means nothing: deep nesting, operators, field prefixes and wildcards are
