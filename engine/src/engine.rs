@@ -210,6 +210,26 @@ impl Engine {
         (lang, profile)
     }
 
+    /// [`Engine::language_and_profile`] of many solutions, on every core (in order).
+    pub(crate) fn languages_and_profiles(&self, solutions: &[Solution]) -> Vec<(Lang, KpiProfile)> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Below a few hundred solutions threads cost more than they save.
+        if threads == 1 || solutions.len() < 256 {
+            return solutions.iter().map(|s| self.language_and_profile(s)).collect();
+        }
+        let chunk = solutions.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = solutions
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|s| self.language_and_profile(s)).collect::<Vec<_>>()))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
+    }
+
     /// What building a plan reads from the engine.
     pub(crate) fn plan_context(&self) -> plan::PlanContext<'_> {
         plan::PlanContext {

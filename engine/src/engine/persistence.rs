@@ -202,8 +202,10 @@ impl Engine {
             }
         }
         let mut fresh = Vec::new();
-        for s in solutions {
-            let (lang, profile) = self.language_and_profile(&s);
+        // Languages and KPI profiles on every core: most of a restart's time (nothing else is
+        // computed for the solutions whose documents are kept).
+        let derived = self.languages_and_profiles(&solutions);
+        for (s, (lang, profile)) in solutions.into_iter().zip(derived) {
             match ids.get(&s.id) {
                 Some(&ord) => {
                     if changed.contains(s.id.as_str()) {

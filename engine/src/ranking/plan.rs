@@ -409,7 +409,10 @@ mod tests {
         let first = e.plan(&needs(text)).unwrap();
         assert!(e.needs_langs.contains_key(text));
         let again = e.plan(&needs(text)).unwrap();
-        assert_eq!((again.lang, again.user_terms, again.q), (first.lang.clone(), first.user_terms, first.q));
+        assert_eq!(
+            (again.lang, again.user_terms, again.q),
+            (first.lang.clone(), first.user_terms, first.q)
+        );
         assert_eq!(first.lang.lang, Some(crate::lang::Lang::Es));
         let declared = "what fixes our water losses?";
         let mut req = needs(declared);
