@@ -122,15 +122,18 @@ async fn respond(
     state.metrics.record_cache("match", false);
     let request = body.into_request()?;
     let queued = Instant::now();
-    let (response, waited, timings) = ranked(&state, move |s| {
+    // The wire body is built on the blocking pool with the ranking, off the async workers.
+    let (response, waited, timings, converted) = ranked(&state, move |s| {
         let waited = queued.elapsed();
         let engine = s.engine();
         let (response, timings) = engine.match_solutions_timed(&request)?;
-        Ok((response, waited, timings))
+        let converting = Instant::now();
+        let body = MatchResponseBody::new(&response);
+        Ok((body, waited, timings, converting.elapsed()))
     })
     .await?;
     let serialising = Instant::now();
-    let response = Arc::new(MatchResponseBody::new(&response));
+    let response = Arc::new(response);
     // Large requests (inline cities, long filter lists) are rarely repeated; caching them
     // would let a client fill the cache's memory with a few thousand distinct bodies.
     if key.len() <= MAX_CACHED_KEY_BYTES {
@@ -146,7 +149,7 @@ async fn respond(
     for (stage, spent) in timings.iter() {
         metrics.record_stage(stage.name(), spent);
     }
-    metrics.record_stage("serialize", serialising.elapsed());
+    metrics.record_stage("serialize", converted + serialising.elapsed());
     Ok(http)
 }
 
