@@ -38,7 +38,7 @@ for i in range(1000):
 
 start
 reopen=$elapsed
-sed 's/\x1b\[[0-9;]*m//g' "$dir/log" | grep -o 'kept=[0-9]* reindexed=[0-9]* removed=[0-9]*' || true
+sed 's/\x1b\[[0-9;]*m//g' "$dir/log" | grep -o 'kept=[0-9]* reindexed=[0-9]* removed=[0-9]* profiles_read=[0-9]*' || true
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir/data/index"
 start

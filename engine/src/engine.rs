@@ -62,6 +62,10 @@ pub struct Engine {
     /// (stored in each text-index commit).
     origin: Option<String>,
     applied: u64,
+    /// Fingerprint of the bundle files a solution's language and KPI profile are derived with
+    /// (recorded in each commit: profiles stored in an index committed under another are
+    /// inferred again); `None` for an engine not built from a bundle.
+    derivation: Option<String>,
     /// The sentence-embedding model and its store (the dense part); `None` runs lexically.
     semantic: Option<Arc<Semantic>>,
     /// The analysed fields of recently explained solutions.
@@ -123,6 +127,7 @@ impl Engine {
             lead_basis: leads::LeadBasis::default(),
             origin: None,
             applied: 0,
+            derivation: None,
             semantic: None,
             field_terms: Default::default(),
             needs_langs: plan::NeedsLangs::new(plan::NEEDS_LANGS_CAPACITY),
@@ -137,7 +142,9 @@ impl Engine {
             profiles.push(crate::ranking::RankingProfile::default());
         }
         let profiles = ProfileSet::new(profiles, "default")?;
-        Engine::with_languages(bundle.catalogue.clone(), bundle.languages(), profiles)
+        let mut engine = Engine::with_languages(bundle.catalogue.clone(), bundle.languages(), profiles)?;
+        engine.derivation = Some(bundle.manifest.derivation_fingerprint());
+        Ok(engine)
     }
 
     /// An engine loaded with a bundle's solutions, cities and profiles (default profile:
@@ -211,7 +218,7 @@ impl Engine {
     }
 
     /// [`Engine::language_and_profile`] of many solutions, on every core (in order).
-    pub(crate) fn languages_and_profiles(&self, solutions: &[Solution]) -> Vec<(Lang, KpiProfile)> {
+    pub(crate) fn languages_and_profiles(&self, solutions: &[&Solution]) -> Vec<(Lang, KpiProfile)> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         // Below a few hundred solutions threads cost more than they save.
         if threads == 1 || solutions.len() < 256 {
@@ -302,7 +309,7 @@ impl Engine {
         for s in solutions {
             let (lang, profile) = self.language_and_profile(&s);
             let ord = self.table.ord_for_insert(&s.id);
-            self.text.upsert(ord, &s, lang)?;
+            self.text.upsert(ord, &s, lang, &profile)?;
             let embedding = embeddings.next().flatten();
             let (ord, old) = self.table.upsert(Arc::new(s), profile, lang);
             self.table.set_embedding(ord, embedding);

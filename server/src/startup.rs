@@ -279,13 +279,13 @@ fn load_persistent(
     };
     let snap = state.store.snapshot(since)?;
     let reason = match (opened, snap.changed_since) {
-        (IndexOpened::Reopened { ids, applied, .. }, Some(changed)) => {
+        (IndexOpened::Reopened { docs, applied, .. }, Some(changed)) => {
             let changed: HashSet<&str> = changed
                 .iter()
                 .filter(|(e, _)| *e == Entity::Solution)
                 .map(|(_, id)| id.as_str())
                 .collect();
-            match engine.restore(ids, snap.solutions, snap.cities, &changed, origin, snap.head) {
+            match engine.restore(docs, snap.solutions, snap.cities, &changed, origin, snap.head) {
                 Ok(stats) => {
                     tracing::info!(
                         index_at = applied,
@@ -293,6 +293,7 @@ fn load_persistent(
                         kept = stats.kept,
                         reindexed = stats.reindexed,
                         removed = stats.removed,
+                        profiles_read = stats.profiles_read,
                         "reopened the text index; replayed the changes since its last commit"
                     );
                     return Ok(engine);

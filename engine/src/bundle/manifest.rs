@@ -95,6 +95,22 @@ impl Manifest {
         Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    /// A fingerprint of the files a solution's derived data (language, inferred KPI profile)
+    /// depends on: the catalogue and every vocabulary, by their checksums. Two bundles with the
+    /// same fingerprint derive the same profile from the same solution.
+    pub fn derivation_fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        for (name, sum) in &self.files {
+            if name == "kpis.jsonl" || name == "vocabulary.json" || name.starts_with("vocabulary/") {
+                h.update(name.as_bytes());
+                h.update(b"\0");
+                h.update(sum.as_bytes());
+                h.update(b"\n");
+            }
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Writes `manifest.json` for a bundle with the given counts.
     pub fn write(root: &Path, counts: Counts) -> Result<Manifest> {
         let mut files = BTreeMap::new();

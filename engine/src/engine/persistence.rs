@@ -2,8 +2,11 @@
 //! records the source's identity and the last change applied, so a restart re-indexes only
 //! what changed since; batches of changes applied in order.
 //!
-//! The text index is the expensive part to rebuild (tantivy indexing); KPI profiles, the
-//! inverted KPI lists and the cities are recomputed from the source at every start. Solution
+//! The text index is the expensive part to rebuild (tantivy indexing). Each document also
+//! stores its solution's language and KPI profile as derived when it was written, so a restart
+//! infers profiles only for what changed (or for everything when the bundle's catalogue or
+//! vocabularies changed: the commit records their fingerprint); the inverted KPI lists and the
+//! cities are rebuilt from those and the source at every start. Solution
 //! embeddings (the semantic stage) are read from its own persisted store, keyed by text, so
 //! neither a restore nor a rebuild runs the model on a text it embedded before.
 
@@ -16,19 +19,24 @@ use serde::{Deserialize, Serialize};
 use super::Engine;
 use crate::bundle::Bundle;
 use crate::city::City;
-use crate::index::{KpiLists, TextIndex};
-use crate::solution::Solution;
+use crate::index::{KpiLists, StoredDoc, TextIndex};
+use crate::lang::Lang;
+use crate::solution::{KpiProfile, Solution};
 use crate::{Error, Result};
 
 /// Version of what a commit payload promises about the index; bump it when the schema, the
-/// analyzer or what is indexed changes, so old indexes are rebuilt instead of replayed.
-const INDEX_FORMAT: u32 = 2;
+/// analyzer, what is indexed or how a language or KPI profile is derived changes, so old
+/// indexes are rebuilt instead of replayed.
+const INDEX_FORMAT: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
     format: u32,
     origin: String,
     applied: u64,
+    /// The bundle fingerprint the stored profiles were derived with.
+    #[serde(default)]
+    derivation: Option<String>,
 }
 
 /// Changes from a source of truth, with the records' current state, covering the change
@@ -65,14 +73,25 @@ pub enum IndexOpened {
         origin: String,
         /// The last change it contains.
         applied: u64,
-        /// Its documents' ids and ordinals.
-        ids: HashMap<String, u32>,
+        /// Its documents, by solution id.
+        docs: HashMap<String, IndexedDoc>,
     },
     /// An empty index (none existed, or the one there was unusable: the reason).
     Fresh {
         /// Why the index is new.
         reason: String,
     },
+}
+
+/// A document of a reopened index.
+#[derive(Debug, Clone)]
+pub struct IndexedDoc {
+    /// The solution's ordinal.
+    pub ord: u32,
+    /// The language and KPI profile stored with it, when readable.
+    pub derived: Option<(Lang, KpiProfile)>,
+    /// True when they were derived with this engine's bundle (its catalogue and vocabularies).
+    pub current: bool,
 }
 
 /// What a restore did.
@@ -84,6 +103,9 @@ pub struct RestoreStats {
     pub reindexed: usize,
     /// Documents removed because their solutions were deleted.
     pub removed: usize,
+    /// Kept solutions whose language and KPI profile were read from the index rather than
+    /// derived again.
+    pub profiles_read: usize,
 }
 
 impl Engine {
@@ -91,9 +113,10 @@ impl Engine {
     /// `dir`: reopened when it is usable (see [`IndexOpened`]), else recreated empty. The table
     /// is empty either way; follow with [`Engine::restore`] or [`Engine::rebuild`].
     pub fn open_index(bundle: &Bundle, dir: &Path) -> Result<(Engine, IndexOpened)> {
+        let mut engine = Engine::empty_for(bundle)?;
         let (text, opened) = match TextIndex::open_or_create(dir) {
             Ok(text) => {
-                let opened = Self::inspect(&text);
+                let opened = engine.inspect(&text);
                 if let IndexOpened::Fresh { .. } = opened {
                     text.clear()?;
                     text.commit(None)?;
@@ -111,12 +134,11 @@ impl Engine {
                 )
             }
         };
-        let mut engine = Engine::empty_for(bundle)?;
         engine.text = text;
         Ok((engine, opened))
     }
 
-    fn inspect(text: &TextIndex) -> IndexOpened {
+    fn inspect(&self, text: &TextIndex) -> IndexOpened {
         let payload = match text.commit_payload() {
             Ok(Some(p)) => p,
             Ok(None) => {
@@ -143,19 +165,21 @@ impl Engine {
                 reason: format!("index format {} (this build writes {INDEX_FORMAT})", payload.format),
             };
         }
-        let ids = match text.stored_ids() {
-            Ok(ids) => ids,
+        let stored = match text.stored_docs(self.catalogue.len()) {
+            Ok(docs) => docs,
             Err(e) => {
                 return IndexOpened::Fresh {
                     reason: format!("unreadable documents ({e})"),
                 }
             }
         };
-        let n = ids.len();
+        let current = payload.derivation.is_some() && payload.derivation == self.derivation;
+        let n = stored.len();
         let mut by_id = HashMap::with_capacity(n);
         let mut ords = HashSet::with_capacity(n);
-        for (id, ord) in ids {
-            if ord == u32::MAX || !ords.insert(ord) || by_id.insert(id, ord).is_some() {
+        for StoredDoc { id, ord, derived } in stored {
+            let doc = IndexedDoc { ord, derived, current };
+            if ord == u32::MAX || !ords.insert(ord) || by_id.insert(id, doc).is_some() {
                 return IndexOpened::Fresh {
                     reason: "duplicate ids or ordinals in the index".into(),
                 };
@@ -164,7 +188,7 @@ impl Engine {
         IndexOpened::Reopened {
             origin: payload.origin,
             applied: payload.applied,
-            ids: by_id,
+            docs: by_id,
         }
     }
 
@@ -174,13 +198,16 @@ impl Engine {
     }
 
     /// Loads solutions and cities into an engine opened on a reusable index: documents of
-    /// solutions not in `changed` are kept as indexed (their ordinals restored), changed and
-    /// new solutions are re-indexed, documents of deleted solutions removed; then the commit
-    /// records `origin` and `head`. An index that does not agree with the result (a document
-    /// count that differs) is an error: the caller rebuilds.
+    /// solutions not in `changed` are kept as indexed (their ordinals restored, their stored
+    /// language and KPI profile used when current), changed and new solutions are re-indexed,
+    /// documents of deleted solutions removed; then the commit records `origin` and `head`. A
+    /// kept document whose stored profile is not current is re-indexed when the profile derived
+    /// again differs, so every stored profile is current after the commit. An index that does
+    /// not agree with the result (a document count that differs) is an error: the caller
+    /// rebuilds.
     pub fn restore(
         &mut self,
-        ids: HashMap<String, u32>,
+        mut docs: HashMap<String, IndexedDoc>,
         solutions: Vec<Solution>,
         cities: Vec<City>,
         changed: &HashSet<&str>,
@@ -195,24 +222,44 @@ impl Engine {
         }
         let mut stats = RestoreStats::default();
         let present: HashSet<&str> = solutions.iter().map(|s| s.id.as_str()).collect();
-        for id in ids.keys() {
+        for id in docs.keys() {
             if !present.contains(id.as_str()) {
                 self.text.delete(id);
                 stats.removed += 1;
             }
         }
         let mut fresh = Vec::new();
-        // Languages and KPI profiles on every core: most of a restart's time (nothing else is
-        // computed for the solutions whose documents are kept).
-        let derived = self.languages_and_profiles(&solutions);
-        for (s, (lang, profile)) in solutions.into_iter().zip(derived) {
-            match ids.get(&s.id) {
-                Some(&ord) => {
-                    if changed.contains(s.id.as_str()) {
-                        self.text.upsert(ord, &s, lang)?;
+        // Stored profiles of kept documents; the others derived on every core (that was most
+        // of a restart's time when every profile was inferred again).
+        let stored: Vec<Option<(Lang, KpiProfile)>> = solutions
+            .iter()
+            .map(|s| match docs.get_mut(&s.id) {
+                Some(d) if d.current && !changed.contains(s.id.as_str()) => d.derived.take(),
+                _ => None,
+            })
+            .collect();
+        let missing: Vec<&Solution> = solutions
+            .iter()
+            .zip(&stored)
+            .filter(|(_, d)| d.is_none())
+            .map(|(s, _)| s)
+            .collect();
+        let mut derived = self.languages_and_profiles(&missing).into_iter();
+        for (s, read) in solutions.into_iter().zip(stored) {
+            let was_read = read.is_some();
+            let Some((lang, profile)) = read.or_else(|| derived.next()) else {
+                return Err(Error::Internal("a solution's profile was not derived".into()));
+            };
+            match docs.get(&s.id) {
+                Some(doc) => {
+                    let ord = doc.ord;
+                    let stale = !was_read && doc.derived.as_ref().is_none_or(|(l, p)| *l != lang || *p != profile);
+                    if changed.contains(s.id.as_str()) || stale {
+                        self.text.upsert(ord, &s, lang, &profile)?;
                         stats.reindexed += 1;
                     } else {
                         stats.kept += 1;
+                        stats.profiles_read += usize::from(was_read);
                     }
                     let embedding = self.embedding_of(lang, &s);
                     if !self.table.insert_at(ord, Arc::new(s), profile, lang) {
@@ -225,7 +272,7 @@ impl Engine {
         }
         for (s, profile, lang) in fresh {
             let ord = self.table.ord_for_insert(&s.id);
-            self.text.upsert(ord, &s, lang)?;
+            self.text.upsert(ord, &s, lang, &profile)?;
             let embedding = self.embedding_of(lang, &s);
             self.table.upsert(Arc::new(s), profile, lang);
             self.table.set_embedding(ord, embedding);
@@ -309,6 +356,7 @@ impl Engine {
                 format: INDEX_FORMAT,
                 origin: origin.clone(),
                 applied: self.applied,
+                derivation: self.derivation.clone(),
             })
             .unwrap_or_default()
         });
@@ -387,19 +435,20 @@ mod tests {
         changed.insert(&deleted);
 
         let (mut second, opened) = Engine::open_index(&b, dir.path()).unwrap();
-        let IndexOpened::Reopened { origin, applied, ids } = opened else {
+        let IndexOpened::Reopened { origin, applied, docs } = opened else {
             panic!("the index should reopen");
         };
         assert_eq!((origin.as_str(), applied), ("db-1", 250));
         let stats = second
-            .restore(ids, now.clone(), b.cities.clone(), &changed, "db-1", 400)
+            .restore(docs, now.clone(), b.cities.clone(), &changed, "db-1", 400)
             .unwrap();
         assert_eq!(
             stats,
             RestoreStats {
                 kept: 248,
                 reindexed: tail.len() + 1,
-                removed: 1
+                removed: 1,
+                profiles_read: 248,
             }
         );
         assert_eq!(second.applied(), (Some("db-1"), 400));
@@ -414,6 +463,70 @@ mod tests {
                 panic!("city {c}: {e}");
             }
         }
+    }
+
+    fn derived(engine: &Engine) -> Vec<(String, Lang, KpiProfile)> {
+        let mut out: Vec<_> = engine
+            .table
+            .iter()
+            .map(|(_, s)| (s.solution.id.clone(), s.lang, s.profile.clone()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn reopen(b: &Bundle, dir: &Path, head: u64) -> (Engine, RestoreStats) {
+        let (mut e, opened) = Engine::open_index(b, dir).unwrap();
+        let IndexOpened::Reopened { docs, .. } = opened else {
+            panic!("the index should reopen");
+        };
+        let stats = e
+            .restore(docs, b.solutions.clone(), Vec::new(), &HashSet::new(), "db", head)
+            .unwrap();
+        (e, stats)
+    }
+
+    #[test]
+    fn profiles_are_read_from_the_index_and_derived_again_when_the_vocabularies_change() {
+        let b = bundle();
+        let n = b.solutions.len();
+        let mut reference = Engine::empty_for(&b).unwrap();
+        reference.rebuild(b.solutions.clone(), Vec::new(), "db", 1).unwrap();
+
+        // An index written with other vocabularies: no translations, so the Spanish, French…
+        // solutions were profiled without their language's vocabulary.
+        let mut other = b.clone();
+        other.translations.clear();
+        other
+            .manifest
+            .files
+            .insert("vocabulary/es.json".into(), "another".into());
+        assert_ne!(
+            other.manifest.derivation_fingerprint(),
+            b.manifest.derivation_fingerprint()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (mut first, _) = Engine::open_index(&other, dir.path()).unwrap();
+        first.rebuild(b.solutions.clone(), Vec::new(), "db", 1).unwrap();
+        assert_ne!(
+            derived(&first),
+            derived(&reference),
+            "the bundle has solutions in other languages"
+        );
+        drop(first);
+
+        // Reopened with the real bundle: nothing is trusted, what differs is re-indexed.
+        let (second, stats) = reopen(&b, dir.path(), 2);
+        assert_eq!(stats.profiles_read, 0);
+        assert!(stats.reindexed > 0 && stats.reindexed < n, "{stats:?}");
+        assert_eq!(stats.kept + stats.reindexed, n);
+        assert_eq!(derived(&second), derived(&reference));
+        drop(second);
+
+        // And the next restart reads every profile, each equal to the one inference gives.
+        let (third, stats) = reopen(&b, dir.path(), 3);
+        assert_eq!((stats.profiles_read, stats.kept, stats.reindexed), (n, n, 0));
+        assert_eq!(derived(&third), derived(&reference));
     }
 
     #[test]

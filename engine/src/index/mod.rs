@@ -2,6 +2,7 @@
 //! KPI lists.
 
 mod analyzer;
+mod derived;
 mod field_terms;
 mod kpi_lists;
 mod table;
@@ -12,4 +13,4 @@ pub(crate) use field_terms::FieldTermsCache;
 pub use kpi_lists::KpiLists;
 pub(crate) use table::global as table_global;
 pub use table::{SolutionTable, StoredSolution};
-pub use text_index::{TextFieldBoosts, TextIndex, TextQuery, WeightedTerm};
+pub use text_index::{StoredDoc, TextFieldBoosts, TextIndex, TextQuery, WeightedTerm};

@@ -10,8 +10,9 @@ use tantivy::schema::{
 };
 use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
+use super::derived;
 use crate::lang::Lang;
-use crate::solution::Solution;
+use crate::solution::{KpiProfile, Solution};
 use crate::{Error, Result};
 
 /// Field boosts of the text ranking: the BM25 score of each field is multiplied by its boost
@@ -82,8 +83,22 @@ struct LangFields {
 struct Fields {
     id: Field,
     ord: Field,
+    /// The solution's language and KPI profile as derived at write time ([`super::derived`]).
+    derived: Field,
     /// Per language, in [`Lang::ALL`] order.
     text: [LangFields; Lang::ALL.len()],
+}
+
+/// A document of the index as stored: which solution, under which ordinal, and what was
+/// derived from it when it was written.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    /// The solution's id.
+    pub id: String,
+    /// Its ordinal.
+    pub ord: u32,
+    /// Its language and KPI profile, when stored and readable.
+    pub derived: Option<(Lang, KpiProfile)>,
 }
 
 /// Ordinal → document address for one searcher generation.
@@ -142,6 +157,7 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let id = b.add_text_field("id", STRING | STORED);
     let ord = b.add_u64_field("ord", FAST | INDEXED);
+    let derived = b.add_bytes_field("derived", STORED);
     let text = Lang::ALL.map(|lang| {
         let options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -159,7 +175,7 @@ fn schema() -> (Schema, Fields) {
             summary: b.add_text_field(&name("summary"), options),
         }
     });
-    (b.build(), Fields { id, ord, text })
+    (b.build(), Fields { id, ord, derived, text })
 }
 
 /// Memory budget of the index writer.
@@ -210,12 +226,14 @@ impl TextIndex {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a solution written in `lang` under an ordinal, replacing any document with the
-    /// same id (buffered).
-    pub fn upsert(&self, ord: u32, s: &Solution, lang: Lang) -> Result<()> {
+    /// Adds a solution written in `lang` under an ordinal, with the KPI profile derived for it
+    /// (stored, read back by [`TextIndex::stored_docs`]), replacing any document with the same
+    /// id (buffered).
+    pub fn upsert(&self, ord: u32, s: &Solution, lang: Lang, profile: &KpiProfile) -> Result<()> {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.fields.id, &s.id);
         doc.add_u64(self.fields.ord, u64::from(ord));
+        doc.add_bytes(self.fields.derived, &derived::encode(lang, profile));
         let f = self.fields.text[lang.index()];
         doc.add_text(f.title, &s.title);
         doc.add_text(f.summary, &s.summary);
@@ -265,10 +283,11 @@ impl TextIndex {
         Ok(self.index.load_metas()?.payload)
     }
 
-    /// The ids of all searchable documents, with their ordinals.
-    pub fn stored_ids(&self) -> Result<Vec<(String, u32)>> {
+    /// Every searchable document's id and ordinal, with the language and KPI profile stored
+    /// with it when they decode for a catalogue of `kpis` KPIs.
+    pub fn stored_docs(&self, kpis: usize) -> Result<Vec<StoredDoc>> {
         let searcher = self.reader.searcher();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(searcher.num_docs() as usize);
         for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
             let ords = seg.fast_fields().u64("ord")?;
             for doc in 0..seg.max_doc() {
@@ -281,7 +300,15 @@ impl TextIndex {
                     .and_then(|v| v.as_str())
                     .unwrap_or_default()
                     .to_string();
-                out.push((id, ords.first(doc).unwrap_or(u64::MAX) as u32));
+                let derived = d
+                    .get_first(self.fields.derived)
+                    .and_then(|v| v.as_bytes())
+                    .and_then(|b| derived::decode(b, kpis));
+                out.push(StoredDoc {
+                    id,
+                    ord: ords.first(doc).unwrap_or(u64::MAX) as u32,
+                    derived,
+                });
             }
         }
         Ok(out)
