@@ -20,6 +20,7 @@ use crate::vocab::{self, KpiMapper, LangModel, Languages, Vocabulary};
 use crate::{Error, Result};
 
 mod leads;
+mod parallel;
 mod persistence;
 mod portfolio;
 
@@ -204,37 +205,14 @@ impl Engine {
         (lang, self.languages.for_solution(lang))
     }
 
-    /// A solution's language and the KPI profile used for it (declared, or inferred from its
-    /// text with its language's vocabulary).
+    /// A solution's language and the KPI profile used for it ([`Languages::derive`]).
     pub(crate) fn language_and_profile(&self, solution: &Solution) -> (Lang, KpiProfile) {
-        let (lang, m) = self.model_of(solution);
-        let profile = vocab::profile_for(
-            solution,
-            m.mapper(),
-            &mut m.analyzer().clone(),
-            self.vocabulary().inference(),
-        );
-        (lang, profile)
+        self.languages.derive(solution)
     }
 
     /// [`Engine::language_and_profile`] of many solutions, on every core (in order).
     pub(crate) fn languages_and_profiles(&self, solutions: &[&Solution]) -> Vec<(Lang, KpiProfile)> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // Below a few hundred solutions threads cost more than they save.
-        if threads == 1 || solutions.len() < 256 {
-            return solutions.iter().map(|s| self.language_and_profile(s)).collect();
-        }
-        let chunk = solutions.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = solutions
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|s| self.language_and_profile(s)).collect::<Vec<_>>()))
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                .collect()
-        })
+        parallel::map(solutions, |s| self.languages.derive(s))
     }
 
     /// What building a plan reads from the engine.
@@ -293,9 +271,6 @@ impl Engine {
                 other => other,
             })?;
         }
-        // Inference interleaved with indexing: tantivy's indexing thread consumes each document
-        // while this thread infers the next profile, so the two overlap on two cores (inferring
-        // the whole batch first, even on all cores, measured 50 % slower end to end).
         let fresh = self.table.is_empty();
         // Embeddings first, the model running on every core (a no-op without the stage).
         let mut embeddings = match &self.semantic {
@@ -306,22 +281,32 @@ impl Engine {
             None => Vec::new(),
         }
         .into_iter();
-        for s in solutions {
-            let (lang, profile) = self.language_and_profile(&s);
-            let ord = self.table.ord_for_insert(&s.id);
-            self.text.upsert(ord, &s, lang, &profile)?;
-            let embedding = embeddings.next().flatten();
-            let (ord, old) = self.table.upsert(Arc::new(s), profile, lang);
-            self.table.set_embedding(ord, embedding);
-            if !fresh {
-                if let Some(old) = old {
-                    self.lists.remove(ord, &old.profile);
+        // Languages and profiles derived on every core while this thread hands each solution,
+        // in batch order (the document order stays fixed), to tantivy's indexing thread: the
+        // three overlap instead of tantivy waiting on one thread's inference.
+        let solutions: Vec<Arc<Solution>> = solutions.into_iter().map(Arc::new).collect();
+        let (languages, text, table, lists) = (&self.languages, &self.text, &mut self.table, &mut self.lists);
+        parallel::map_in_order(
+            &solutions,
+            |s| languages.derive(s),
+            |i, (lang, profile)| {
+                let s = &solutions[i];
+                let ord = table.ord_for_insert(&s.id);
+                text.upsert(ord, s, lang, &profile)?;
+                let embedding = embeddings.next().flatten();
+                let (ord, old) = table.upsert(Arc::clone(s), profile, lang);
+                table.set_embedding(ord, embedding);
+                if !fresh {
+                    if let Some(old) = old {
+                        lists.remove(ord, &old.profile);
+                    }
+                    if let Some(new) = table.get(ord) {
+                        lists.insert(ord, &new.profile);
+                    }
                 }
-                if let Some(new) = self.table.get(ord) {
-                    self.lists.insert(ord, &new.profile);
-                }
-            }
-        }
+                Ok::<_, Error>(())
+            },
+        )?;
         if fresh {
             self.lists = KpiLists::build(self.catalogue.len(), self.table.iter().map(|(o, s)| (o, &s.profile)));
         }

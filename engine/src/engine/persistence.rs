@@ -27,7 +27,7 @@ use crate::{Error, Result};
 /// Version of what a commit payload promises about the index; bump it when the schema, the
 /// analyzer, what is indexed or how a language or KPI profile is derived changes, so old
 /// indexes are rebuilt instead of replayed.
-const INDEX_FORMAT: u32 = 3;
+const INDEX_FORMAT: u32 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {

@@ -6,7 +6,7 @@ use super::{KpiMapper, Vocabulary};
 use crate::index::analyse;
 use crate::kpi::Catalogue;
 use crate::lang::{self, Lang, LangChoice};
-use crate::solution::Solution;
+use crate::solution::{KpiProfile, Solution};
 
 /// What kpimatch knows of one language: its analyzer, its KPI vocabulary and the text → KPI
 /// mapper built from that vocabulary.
@@ -73,6 +73,9 @@ impl LangModel {
 pub struct Languages {
     models: Vec<LangModel>,
 }
+
+/// Bytes of a solution's text its language is detected from.
+const SOLUTION_SAMPLE: usize = 300;
 
 /// Detector confidence above which a detected language is taken without consulting the
 /// vocabularies…
@@ -150,20 +153,38 @@ impl Languages {
         }
     }
 
-    /// The language of a solution: declared (`lang`), else detected from its title, summary
-    /// and the start of its description; English when nothing can be told or the language is
-    /// not supported (its text is then analysed as English).
+    /// The language of a solution: declared (`lang`), else the supported language the first
+    /// 300 bytes of its title, summary and description are closest to ([`lang::closest_supported`]: a
+    /// Dutch text reads as German, a Ukrainian one as Russian — their stemmers serve better
+    /// than English's); English when nothing can be told or the tag names an unsupported
+    /// language.
     pub fn of_solution(solution: &Solution) -> Lang {
         if let Some(tag) = &solution.lang {
             return Lang::parse_tag(tag).ok().flatten().unwrap_or_default();
         }
+        // 300 bytes tell the supported languages apart as well as whole texts do (every
+        // bundled solution detects the same), and the detector's cost grows with the length.
         let text = format!(
             "{}. {}. {}",
             solution.title,
             solution.summary,
-            lang::sample(&solution.description, 400)
+            lang::sample(&solution.description, SOLUTION_SAMPLE)
         );
-        lang::of_text(None, &text).lang.unwrap_or_default()
+        lang::closest_supported(lang::sample(&text, SOLUTION_SAMPLE)).unwrap_or_default()
+    }
+
+    /// A solution's language and the KPI profile used for it: declared, or inferred from its
+    /// text with its language's vocabulary (English's when its language has none).
+    pub fn derive(&self, solution: &Solution) -> (Lang, KpiProfile) {
+        let lang = Self::of_solution(solution);
+        let m = self.for_solution(lang);
+        let profile = super::profile_for(
+            solution,
+            m.mapper(),
+            &mut m.analyzer().clone(),
+            self.english().vocabulary().inference(),
+        );
+        (lang, profile)
     }
 
     /// The language of a needs text: declared, else told from the text. The detector decides
@@ -258,6 +279,33 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), Lang::ALL.len(), "every language has solutions: {seen:?}");
+    }
+
+    #[test]
+    fn a_solution_in_an_unsupported_language_reads_as_the_closest_supported_one() {
+        let solution = |title: &str, summary: &str| Solution {
+            id: "x".into(),
+            title: title.into(),
+            summary: summary.into(),
+            ..BUNDLE.solutions[0].clone()
+        };
+        let mut s = solution(
+            "Датчики витоку води",
+            "Мережа датчиків знаходить витоки у водопровідній мережі міста і повідомляє оператора.",
+        );
+        s.description.clear();
+        s.lang = None;
+        assert_eq!(Languages::of_solution(&s), Lang::Ru, "Ukrainian reads as Russian");
+        let mut s = solution("水道の漏水検知", "センサーが水道管の漏水を見つけて、すぐに知らせます。");
+        s.description.clear();
+        s.lang = None;
+        assert_eq!(
+            Languages::of_solution(&s),
+            Lang::En,
+            "Japanese: nothing closer than the default"
+        );
+        s.lang = Some("ja".into());
+        assert_eq!(Languages::of_solution(&s), Lang::En, "an unsupported tag");
     }
 
     #[test]
