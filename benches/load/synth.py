@@ -110,12 +110,13 @@ def main():
         if status not in (200, 201):
             sys.exit(f"PUT /v1/cities/{cid} answered {status}: {body}")
 
-    started, batch, sent = time.monotonic(), [], 0
+    started, batch, sent, in_calls = time.monotonic(), [], 0, 0.0
 
     def flush():
-        nonlocal batch, sent
+        nonlocal batch, sent, in_calls
         t = time.monotonic()
         status, body = call("POST", f"{base}/v1/solutions/bulk", batch)
+        in_calls += time.monotonic() - t
         if status != 200 or body.get("rejected"):
             detail = body if status != 200 else [i for i in body["items"] if i.get("error")][:3]
             sys.exit(f"POST /v1/solutions/bulk answered {status}: {detail}")
@@ -129,7 +130,12 @@ def main():
             flush()
     if batch:
         flush()
-    print(f"  {sent:,} synthetic solutions loaded in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    # The calls' time is the server's (and the transfer's); the rest is this script generating.
+    print(
+        f"  {sent:,} synthetic solutions loaded in {time.monotonic() - started:.1f} s "
+        f"({in_calls:.1f} s in the bulk calls: {sent / max(in_calls, 1e-9):,.0f} solutions/s)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":
