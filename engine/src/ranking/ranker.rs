@@ -585,7 +585,7 @@ impl Ranker<'_> {
             kpi: kpi_total,
             kpis,
             evidence: scored.evidence,
-            adoptions: self.plan.evidence.adoptions(scored.ord).to_vec(),
+            adoptions: self.plan.evidence.adoptions(scored.ord),
             dense: scored.dense,
             dense_cosine: if self.dense_active() {
                 self.dense_cosine(s)
