@@ -73,8 +73,22 @@ fn writes_are_numbered_in_the_change_log_and_replayable() {
         assert_eq!(written, ["a", "c"], "{backend}");
         assert_eq!(tail.deleted_solutions, ["b"], "{backend}");
         assert_eq!(tail.deleted_cities, ["x"], "{backend}");
+        // The log keeps each record's latest change only: a 1, b 2, a 3, c 4, c 5, b 6, x 7, x 8
+        // compact to a 3, c 5, b 6, x 8.
         let page = s.changes_since(0, 3).unwrap();
-        assert_eq!((page.from, page.to), (0, 3), "{backend}: limited");
+        assert_eq!((page.from, page.to), (0, 6), "{backend}: limited");
+        let ids: Vec<&str> = page.solutions.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            (ids, page.deleted_solutions),
+            (vec!["a", "c"], vec!["b".to_string()]),
+            "{backend}"
+        );
+        let rest = s.changes_since(6, 3).unwrap();
+        assert_eq!(
+            (rest.from, rest.to, rest.deleted_cities),
+            (6, 8, vec!["x".to_string()]),
+            "{backend}"
+        );
         assert!(s.changes_since(8, 10).unwrap().is_empty(), "{backend}");
     });
 }

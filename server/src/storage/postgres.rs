@@ -45,6 +45,9 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TIMESTAMPTZ);",
     // 3: solutions written before `provider_type` existed were companies; say so in the record.
     "UPDATE solutions SET body = jsonb_set(body, '{provider_type}', '\"company\"') WHERE body->'provider_type' IS NULL;",
+    // 4: the change log keeps only each record's latest change (see `log`); compact it once.
+    "CREATE INDEX IF NOT EXISTS changes_record ON changes (entity, id, seq);
+     DELETE FROM changes c WHERE EXISTS (SELECT 1 FROM changes n WHERE n.entity = c.entity AND n.id = c.id AND n.seq > c.seq);",
 ];
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -141,12 +144,19 @@ impl PostgresStore {
         Ok(last as u64 - n as u64 + 1)
     }
 
-    /// Appends change-log rows for `ids` from `first` on and notifies at commit.
+    /// Appends change-log rows for `ids` from `first` on, drops the records' earlier changes
+    /// (a reader gets the records changed after its position as they are now, so only each
+    /// record's latest change tells it anything) and notifies at commit.
     fn log(tx: &mut Transaction<'_>, first: u64, entity: Entity, ids: &[&str]) -> Result<u64, StoreError> {
         let last = first + ids.len() as u64 - 1;
         tx.execute(
             "INSERT INTO changes (seq, entity, id) SELECT $1 + o - 1, $2, id FROM unnest($3::text[]) WITH ORDINALITY AS t(id, o)",
             &[&(first as i64), &entity.as_str(), &ids],
+        )?;
+        tx.execute(
+            "DELETE FROM changes c WHERE c.entity = $1 AND c.id = ANY($2::text[])
+             AND EXISTS (SELECT 1 FROM changes n WHERE n.entity = c.entity AND n.id = c.id AND n.seq > c.seq)",
+            &[&entity.as_str(), &ids],
         )?;
         tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])?;
         Ok(last)

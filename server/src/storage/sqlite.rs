@@ -25,6 +25,9 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);",
     // 5: solutions written before `provider_type` existed were companies; say so in the record.
     "UPDATE solutions SET body = json_set(body, '$.provider_type', 'company') WHERE json_extract(body, '$.provider_type') IS NULL;",
+    // 6: the change log keeps only each record's latest change (see `log`); compact it once.
+    "CREATE INDEX IF NOT EXISTS changes_record ON changes (entity, id, seq);
+     DELETE FROM changes WHERE seq NOT IN (SELECT MAX(seq) FROM changes GROUP BY entity, id);",
 ];
 
 /// The embedded SQLite store (`<data-dir>/kpimatch.sqlite3`).
@@ -121,12 +124,20 @@ impl SqliteStore {
         })
     }
 
+    /// Appends the record's change to the log and drops its earlier ones: a reader gets the
+    /// records changed after its position as they are now, so only each record's latest change
+    /// tells it anything (the newest row is never dropped, so sequence numbers never repeat).
     fn log(tx: &Transaction<'_>, entity: Entity, id: &str) -> Result<u64, StoreError> {
         tx.execute(
             "INSERT INTO changes (seq, entity, id) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM changes), ?1, ?2)",
             params![entity.as_str(), id],
         )?;
-        Ok(tx.last_insert_rowid() as u64)
+        let seq = tx.last_insert_rowid();
+        tx.execute(
+            "DELETE FROM changes WHERE entity = ?1 AND id = ?2 AND seq < ?3",
+            params![entity.as_str(), id, seq],
+        )?;
+        Ok(seq as u64)
     }
 
     fn delete(&self, table: &str, entity: Entity, id: &str) -> Result<Option<u64>, StoreError> {
@@ -338,6 +349,44 @@ mod tests {
 
     fn solution(id: &str, title: &str) -> Solution {
         serde_json::from_value(serde_json::json!({"id": id, "title": title})).unwrap()
+    }
+
+    #[test]
+    fn the_change_log_keeps_each_records_latest_change_and_an_old_log_is_compacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = |conn: &Connection| -> Vec<(i64, String)> {
+            let mut stmt = conn.prepare("SELECT seq, id FROM changes ORDER BY seq").unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        {
+            let s = SqliteStore::open(dir.path()).unwrap();
+            s.put_solutions(&[solution("a", "A"), solution("b", "B"), solution("a", "A2")])
+                .unwrap();
+            s.put_solutions(&[solution("b", "B2")]).unwrap();
+            assert_eq!(rows(&s.conn()), [(3, "a".to_string()), (4, "b".to_string())]);
+            assert_eq!(s.head().unwrap(), 4);
+        }
+        // A log written before compaction existed (schema 5): every change kept.
+        {
+            let conn = Connection::open(dir.path().join(SqliteStore::FILE)).unwrap();
+            conn.execute_batch(
+                "DROP INDEX changes_record;
+                 INSERT INTO changes (seq, entity, id) VALUES (5, 'solution', 'a'), (6, 'city', 'a'), (7, 'solution', 'a');
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SqliteStore::SCHEMA_VERSION);
+        assert_eq!(
+            rows(&s.conn()),
+            [(4, "b".to_string()), (6, "a".to_string()), (7, "a".to_string())],
+            "a city and a solution may share an id"
+        );
+        assert_eq!(s.head().unwrap(), 7);
     }
 
     #[test]
