@@ -57,6 +57,7 @@ pub struct Metrics {
     overloaded: Counter,
     embeddings_computed: Gauge,
     embeddings_reused: Gauge,
+    write_groups: Histogram,
 }
 
 impl Default for Metrics {
@@ -89,6 +90,12 @@ impl Metrics {
         let overloaded = Counter::default();
         let embeddings_computed = Gauge::default();
         let embeddings_reused = Gauge::default();
+        let write_groups = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]);
+        registry.register(
+            "write_group_size",
+            "Single-solution writes committed together (one store transaction, one index commit)",
+            write_groups.clone(),
+        );
         registry.register(
             "embeddings_computed",
             "Solution texts the semantic stage's model embedded since start",
@@ -137,6 +144,7 @@ impl Metrics {
             overloaded,
             embeddings_computed,
             embeddings_reused,
+            write_groups,
         }
     }
 
@@ -168,6 +176,11 @@ impl Metrics {
         self.stages
             .get_or_create(&StageLabels { stage })
             .observe(duration.as_secs_f64());
+    }
+
+    /// Records a group commit of `writes` single-solution writes.
+    pub fn record_write_group(&self, writes: usize) {
+        self.write_groups.observe(writes as f64);
     }
 
     /// Records a cache look-up.

@@ -7,14 +7,15 @@
 //! (PostgreSQL NOTIFY) or the poll interval passes, so writes made through other replicas —
 //! or while a notification was lost — arrive within one interval.
 
-use std::sync::{Arc, Weak};
+use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::time::Duration;
 
+use kpimatch_engine::solution::Solution;
 use kpimatch_engine::Changes;
 
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
-use crate::storage::StoreError;
+use crate::storage::{StoreError, Written};
 
 /// Most log entries applied in one batch (one tantivy commit).
 pub const BATCH: usize = 10_000;
@@ -88,6 +89,73 @@ fn apply(state: &AppState, changes: Changes) -> Result<(), CatchUpError> {
     }
     state.refresh_gauges();
     Ok(())
+}
+
+/// Where a queued write's answer is sent.
+type Answer = mpsc::SyncSender<Result<Written, ApiError>>;
+
+/// Single-solution writes waiting to be committed together (group commit).
+#[derive(Default)]
+pub struct WriteQueue {
+    pending: Mutex<Vec<(Solution, Answer)>>,
+}
+
+/// Writes one (validated) solution durably and applies it to this replica, committed together
+/// with the other single writes that arrived while the previous commit ran: a writer that takes
+/// the writers' lock with its write still queued commits everything queued by then in one store
+/// transaction (one fsync) and one text-index commit, and answers each waiter; one whose write
+/// an earlier holder committed just takes its answer. Every write is answered only after the commit that holds it, so
+/// nothing acknowledged can be lost, and an error (storage unavailable) reaches every write of
+/// the group, none of which is then acknowledged.
+pub fn put_solution(state: &AppState, solution: Solution) -> Result<Written, ApiError> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    lock(&state.write_queue.pending).push((solution, tx));
+    {
+        let _w = state.writer();
+        // Answered by the previous holder (who sends before it releases the lock): the writes
+        // queued since are left to their own writers, who all wait for this lock, so the next
+        // group gathers everything that arrived during the commit.
+        if let Ok(answer) = rx.try_recv() {
+            return answer;
+        }
+        // Not answered, so still queued: commit it with everything queued.
+        let group = std::mem::take(&mut *lock(&state.write_queue.pending));
+        if !group.is_empty() {
+            let (solutions, waiters): (Vec<Solution>, Vec<_>) = group.into_iter().unzip();
+            state.metrics.record_write_group(waiters.len());
+            let result = (|| -> Result<Vec<Written>, ApiError> {
+                let c = state.store.put_solutions(&solutions)?;
+                apply_written(
+                    state,
+                    c.first,
+                    c.last,
+                    Changes {
+                        solutions,
+                        ..Changes::default()
+                    },
+                )?;
+                Ok(c.value)
+            })();
+            match result {
+                Ok(written) => {
+                    for (tx, w) in waiters.iter().zip(written) {
+                        let _ = tx.send(Ok(w));
+                    }
+                }
+                Err(e) => {
+                    for tx in &waiters {
+                        let _ = tx.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+    rx.recv()
+        .unwrap_or_else(|_| Err(ApiError::new(Code::Internal, "the write was dropped before its commit")))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Starts the thread that follows the change log until the state is dropped.

@@ -136,8 +136,10 @@ pub fn prepare_state(settings: &Settings, mode: Mode) -> anyhow::Result<AppState
         settings.match_concurrency
     };
     Ok(AppState {
+        catalogue: engine.shared_catalogue(),
         engine: RwLock::new(engine),
         write_lock: Mutex::new(()),
+        write_queue: Default::default(),
         store,
         versions: Versions::default(),
         caches: Caches::new(settings.cache_entries),

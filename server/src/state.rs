@@ -80,6 +80,11 @@ pub struct AppState {
     pub engine: RwLock<Engine>,
     /// Serialises writers so the store and the engine apply writes in the same order.
     pub write_lock: Mutex<()>,
+    /// Single-solution writes waiting for the next group commit.
+    pub write_queue: crate::replica::WriteQueue,
+    /// The KPI catalogue (the bundle's; the engine's never changes), readable without the
+    /// engine's lock, which a commit holds.
+    pub catalogue: Arc<kpimatch_engine::kpi::Catalogue>,
     /// The durable source of truth.
     pub store: Arc<dyn Store>,
     /// Data versions for cache keys.

@@ -440,3 +440,52 @@ async fn facets_count_the_catalogue_and_follow_its_writes() {
     assert_eq!(water(&after_delete), Some(("Water Utilities".to_string(), 1)));
     assert_eq!(water(&before), None);
 }
+
+/// Concurrent single writes are committed in groups (one store transaction and one index
+/// commit each): every write is answered after its group's commit, counted in exactly one
+/// group, and readable once answered; of two writes of one id, one creates and one replaces.
+#[tokio::test]
+async fn concurrent_writes_are_committed_in_groups_and_none_is_lost() {
+    // Arrange
+    let app = spawn_app().await;
+    let ids: Vec<String> = (0..24).map(|i| format!("group-commit-{i}")).collect();
+
+    // Act: every id written twice, all 48 writes at once.
+    let app_ref = &app;
+    let writes = ids
+        .iter()
+        .flat_map(|id| (0..2).map(move |v| (id, v)))
+        .map(|(id, v)| async move {
+            let res = app_ref
+                .put_solution(id, &leak_solution(&format!("Grouped {id} v{v}")))
+                .await;
+            (id.clone(), res.status().as_u16())
+        });
+    let answers = futures_util::future::join_all(writes).await;
+
+    // Assert
+    for id in &ids {
+        let mut statuses: Vec<u16> = answers.iter().filter(|(i, _)| i == id).map(|(_, s)| *s).collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 201], "{id}");
+        let read = json_ok(app.get_solution(id).await).await;
+        assert!(
+            read["title"].as_str().unwrap().starts_with(&format!("Grouped {id} v")),
+            "{read}"
+        );
+    }
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+    };
+    assert_eq!(
+        value("kpimatch_write_group_size_sum"),
+        48.0,
+        "each write in exactly one group"
+    );
+    let groups = value("kpimatch_write_group_size_count");
+    assert!((1.0..=48.0).contains(&groups), "{groups} groups");
+}
