@@ -190,8 +190,7 @@ pub async fn bulk_solutions(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let bytes = read_body(&req, payload, state.limits.bulk, true).await?;
-    let catalogue = state.engine().shared_catalogue();
-    let BulkParse { mut items, valid } = parse_bulk(&bytes, &catalogue)?;
+    let BulkParse { mut items, valid } = parse_bulk(&bytes, &state.catalogue)?;
     let solutions: Vec<Solution> = valid.iter().map(|(_, s)| s.clone()).collect();
     let written = write(&state, move |s| {
         if solutions.is_empty() {
