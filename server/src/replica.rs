@@ -123,20 +123,7 @@ pub fn put_solution(state: &AppState, solution: Solution) -> Result<Written, Api
         if !group.is_empty() {
             let (solutions, waiters): (Vec<Solution>, Vec<_>) = group.into_iter().unzip();
             state.metrics.record_write_group(waiters.len());
-            let result = (|| -> Result<Vec<Written>, ApiError> {
-                let c = state.store.put_solutions(&solutions)?;
-                apply_written(
-                    state,
-                    c.first,
-                    c.last,
-                    Changes {
-                        solutions,
-                        ..Changes::default()
-                    },
-                )?;
-                Ok(c.value)
-            })();
-            match result {
+            match write_solutions(state, solutions) {
                 Ok(written) => {
                     for (tx, w) in waiters.iter().zip(written) {
                         let _ = tx.send(Ok(w));
@@ -152,6 +139,22 @@ pub fn put_solution(state: &AppState, solution: Solution) -> Result<Written, Api
     }
     rx.recv()
         .unwrap_or_else(|_| Err(ApiError::new(Code::Internal, "the write was dropped before its commit")))
+}
+
+/// Writes solutions durably in one store transaction and applies them to this replica (one
+/// index commit); the caller holds the writers' lock. What each write did, in order.
+pub fn write_solutions(state: &AppState, solutions: Vec<Solution>) -> Result<Vec<Written>, ApiError> {
+    let c = state.store.put_solutions(&solutions)?;
+    apply_written(
+        state,
+        c.first,
+        c.last,
+        Changes {
+            solutions,
+            ..Changes::default()
+        },
+    )?;
+    Ok(c.value)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

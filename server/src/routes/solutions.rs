@@ -197,17 +197,7 @@ pub async fn bulk_solutions(
             return Ok(Vec::new());
         }
         let _w = s.writer();
-        let c = s.store.put_solutions(&solutions)?;
-        replica::apply_written(
-            s,
-            c.first,
-            c.last,
-            Changes {
-                solutions,
-                ..Changes::default()
-            },
-        )?;
-        Ok(c.value)
+        replica::write_solutions(s, solutions)
     })
     .await?;
     for ((index, _), w) in valid.iter().zip(written) {
