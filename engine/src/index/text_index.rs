@@ -8,7 +8,10 @@ use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, Term
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+    TERMINATED,
+};
 
 use super::derived;
 use crate::lang::Lang;
@@ -114,6 +117,9 @@ const NO_ADDRESS: u64 = u64::MAX;
 pub struct PreparedQuery {
     searcher: Searcher,
     weight: Box<dyn Weight>,
+    /// The query's clauses, each with its own weight, made on the first random access.
+    clauses: Vec<Box<dyn Query>>,
+    clause_weights: std::sync::OnceLock<Vec<Box<dyn Weight>>>,
 }
 
 /// Runs a collector with an already computed weight over every segment of a searcher (what
@@ -315,9 +321,14 @@ impl TextIndex {
     }
 
     fn build_query(&self, q: &TextQuery) -> BooleanQuery {
+        BooleanQuery::new(self.clauses(q).into_iter().map(|c| (Occur::Should, c)).collect())
+    }
+
+    /// The query's clauses: one boosted term query per term and field of positive weight.
+    fn clauses(&self, q: &TextQuery) -> Vec<Box<dyn Query>> {
         let f = self.fields.text[q.lang.index()];
         let b = &q.boosts;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut clauses: Vec<Box<dyn Query>> = Vec::new();
         for t in &q.terms {
             for (field, boost) in [
                 (f.all, b.all),
@@ -328,11 +339,11 @@ impl TextIndex {
                 let w = boost * t.weight;
                 if w > 0.0 {
                     let tq = TermQuery::new(Term::from_field_text(field, &t.term), IndexRecordOption::WithFreqs);
-                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(tq), w))));
+                    clauses.push(Box::new(BoostQuery::new(Box::new(tq), w)));
                 }
             }
         }
-        BooleanQuery::new(clauses)
+        clauses
     }
 
     /// A query ready to run: one searcher (a snapshot of the index) and the query's BM25
@@ -344,10 +355,15 @@ impl TextIndex {
             return Ok(None);
         }
         let searcher = self.reader.searcher();
-        let weight = self
-            .build_query(q)
+        let clauses = self.clauses(q);
+        let weight = BooleanQuery::new(clauses.iter().map(|c| (Occur::Should, c.box_clone())).collect())
             .weight(EnableScoring::enabled_from_searcher(&searcher))?;
-        Ok(Some(PreparedQuery { searcher, weight }))
+        Ok(Some(PreparedQuery {
+            searcher,
+            weight,
+            clauses,
+            clause_weights: std::sync::OnceLock::new(),
+        }))
     }
 
     /// The best `n` documents for a query as (ordinal, score), best first, ties by ordinal;
@@ -440,20 +456,36 @@ impl TextIndex {
             })
             .collect();
         wanted.sort_unstable();
-        let mut i = 0;
-        while i < wanted.len() {
-            let seg = wanted[i].0;
-            let reader = searcher.segment_reader(seg);
-            let mut scorer = p.weight.scorer(reader, 1.0)?;
-            while i < wanted.len() && wanted[i].0 == seg {
-                let (_, doc, pos) = wanted[i];
-                if scorer.doc() < doc {
-                    scorer.seek(doc);
+        // Each clause on its own, seeking forward to the wanted documents: a union scorer
+        // would score every document of the windows it buffers on the way. A document's
+        // clause scores are added in clause order.
+        let weights = match p.clause_weights.get() {
+            Some(w) => w,
+            None => {
+                let scoring = EnableScoring::enabled_from_searcher(searcher);
+                let made = p
+                    .clauses
+                    .iter()
+                    .map(|c| c.weight(scoring))
+                    .collect::<tantivy::Result<Vec<_>>>()?;
+                p.clause_weights.get_or_init(|| made)
+            }
+        };
+        for segment in wanted.chunk_by(|a, b| a.0 == b.0) {
+            let reader = searcher.segment_reader(segment[0].0);
+            for w in weights {
+                let mut scorer = w.scorer(reader, 1.0)?;
+                for &(_, doc, pos) in segment {
+                    if scorer.doc() == TERMINATED {
+                        break;
+                    }
+                    if scorer.doc() < doc {
+                        scorer.seek(doc);
+                    }
+                    if scorer.doc() == doc {
+                        scores[pos] += scorer.score();
+                    }
                 }
-                if scorer.doc() == doc {
-                    scores[pos] = scorer.score();
-                }
-                i += 1;
             }
         }
         Ok(scores)

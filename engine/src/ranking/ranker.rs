@@ -2,7 +2,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use super::explanation::{Explanation, KpiContribution, TextMatch};
@@ -134,6 +134,16 @@ pub(crate) fn better(table: &SolutionTable, a: &Scored, b: &Scored) -> Ordering 
     b.score
         .total_cmp(&a.score)
         .then_with(|| id_of(table, a.ord).cmp(id_of(table, b.ord)))
+}
+
+/// The `k`-th best score of `scored` (`None` when there are fewer), moving the best `k` to
+/// the front (in no particular order).
+fn kth_best(table: &SolutionTable, scored: &mut [Scored], k: usize) -> Option<f32> {
+    if k == 0 || scored.len() < k {
+        return None;
+    }
+    scored.select_nth_unstable_by(k - 1, |a, b| better(table, a, b));
+    Some(scored[k - 1].score)
 }
 
 fn id_of(table: &SolutionTable, ord: u32) -> &str {
@@ -335,6 +345,11 @@ impl Ranker<'_> {
         } else {
             None
         };
+        // Every candidate is scored once: a deepening scores only the solutions it adds.
+        // (The request's best BM25, which normalises the text part, is the text list's first
+        // score, the same at every depth.)
+        let mut seen: FxHashSet<u32> = FxHashSet::default();
+        let mut scored: Vec<Scored> = Vec::new();
         loop {
             if let (true, Some(p)) = (text_stale, &prepared) {
                 text_hits = self.text.top_prepared(p, text_depth, allowed.clone())?;
@@ -349,41 +364,41 @@ impl Ranker<'_> {
             let dense_hits = dense_list.prefix(dense_depth, self.table);
             let dense_full = dense_on && dense_hits.len() >= dense_depth;
             let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
-            // Ordinals are small integers from this process: no need for a DoS-resistant hash.
-            let mut cands: FxHashMap<u32, (Option<f32>, Option<f32>)> =
-                FxHashMap::with_capacity_and_hasher(text_hits.len() + kpi_hits.len(), Default::default());
+            // New candidates, each with its BM25 when the text list has it and its KPI score
+            // when the KPI list has it.
+            let mut fresh: Vec<(u32, Option<f32>, Option<f32>)> = Vec::new();
+            let mut add = |ord: u32, text: Option<f32>, kpi: Option<f32>| {
+                if seen.insert(ord) {
+                    fresh.push((ord, text, kpi));
+                }
+            };
             for &(ord, s) in &text_hits {
-                cands.entry(ord).or_default().0 = Some(s);
+                add(ord, Some(s), None);
             }
             for &(ord, r) in &kpi_hits {
-                cands.entry(ord).or_default().1 = Some(r);
+                add(ord, None, Some(r));
             }
             for &ord in &evidence_cands {
-                cands.entry(ord).or_default();
+                add(ord, None, None);
             }
             for &(ord, _) in dense_hits {
-                cands.entry(ord).or_default();
+                add(ord, None, None);
             }
-            // Text scores of KPI-side candidates: random access when the text list was cut.
-            let need_text: Vec<u32> = if text_full {
-                cands.iter().filter(|(_, v)| v.0.is_none()).map(|(&o, _)| o).collect()
-            } else {
-                Vec::new()
-            };
-            let fetched = match &prepared {
-                Some(p) => self.text.score_prepared(p, &need_text)?,
-                None => Vec::new(),
-            };
-            for (o, s) in need_text.iter().zip(fetched) {
-                if let Some(v) = cands.get_mut(o) {
-                    v.0 = Some(s);
+            // Text scores of the other lists' candidates: random access when the text list was
+            // cut (when it was not, every solution the text matches is in it).
+            if let (true, Some(p)) = (text_full, &prepared) {
+                let need_text: Vec<u32> = fresh.iter().filter(|c| c.1.is_none()).map(|c| c.0).collect();
+                let mut fetched = self.text.score_prepared(p, &need_text)?.into_iter();
+                for c in fresh.iter_mut().filter(|c| c.1.is_none()) {
+                    c.1 = fetched.next();
                 }
             }
-            let mut scored: Vec<Scored> = cands
-                .into_iter()
-                .filter_map(|(ord, (t, r))| self.score_candidate(ord, t, tmax, r))
-                .collect();
-            scored.sort_by(|a, b| better(self.table, a, b));
+            scored.extend(
+                fresh
+                    .into_iter()
+                    .filter_map(|(ord, t, r)| self.score_candidate(ord, t, tmax, r)),
+            );
+            let kth = kth_best(self.table, &mut scored, need);
             // An unseen solution is below both cuts: its text is at most the text list's last
             // score and its KPI score at most the KPI list's last.
             let text_bound = if text_full {
@@ -397,11 +412,12 @@ impl Ranker<'_> {
                 0.0
             };
             let dense_bound = if dense_full { dense_hits[dense_depth - 1].1 } else { 0.0 };
-            let settled = scored.len() >= need && scored[need - 1].score > text_bound + kpi_bound + dense_bound;
+            let settled = kth.is_some_and(|k| k > text_bound + kpi_bound + dense_bound);
             let text_open = text_full && text_depth < total;
             let kpi_open = kpi_full && kpi_depth < total;
             let dense_open = dense_full && dense_depth < total;
             if settled || !(text_open || kpi_open || dense_open) {
+                scored.sort_by(|a, b| better(self.table, a, b));
                 scored.truncate(need);
                 return Ok(scored);
             }
@@ -416,12 +432,35 @@ impl Ranker<'_> {
                 text_depth = (text_depth * 4).min(total);
                 text_stale = true;
             } else if k >= d {
-                kpi_depth = (kpi_depth * 4).min(total);
+                // Straight to the depth where the KPI bound would fall below the current
+                // `need`-th score with the other bounds as they are (at least twice as deep).
+                let wanted = match (kth, &kpi_scores) {
+                    (Some(kth), Some(scores)) => self.kpi_depth_below(scores, kth - text_bound - dense_bound),
+                    _ => 0,
+                };
+                kpi_depth = wanted.max(kpi_depth * 2).min(total);
                 kpi_stale = true;
             } else {
                 dense_depth = (dense_depth * 4).min(total);
             }
         }
+    }
+
+    /// How many solutions have a KPI part above `part` (by their accumulated scores, which
+    /// can differ from the exact sums in the last bits, so counted with a margin), plus one:
+    /// the KPI list's depth at which its bound falls to `part`.
+    fn kpi_depth_below(&self, scores: &KpiScores, part: f32) -> usize {
+        let w = self.profile.kpi_weight;
+        if part <= 0.0 || w <= 0.0 {
+            return scores.touched.len() + 1;
+        }
+        if part >= w {
+            return 0;
+        }
+        // kpi_part(raw) = w·(1 − e^(−raw/scale)), inverted.
+        let raw = -self.profile.kpi_scale * (-(part / w)).ln_1p();
+        let cut = raw * (1.0 - 1e-4);
+        scores.touched.iter().filter(|&&o| scores.raw[o as usize] > cut).count() + 1
     }
 
     /// One candidate's combined score from its BM25 (`None`: no query term), the request's
@@ -692,6 +731,21 @@ mod tests {
             dense_seen += usize::from(e.dense > 0.0);
         }
         assert!(dense_seen > 0, "no result had a dense part");
+    }
+
+    /// The same on a synthetic catalogue of 4,000 solutions made from the bundled ones: many
+    /// solutions share a KPI profile, so the KPI list is deepened past its first cut and the
+    /// text scores of its candidates are read by random access.
+    #[test]
+    fn top_k_equals_exhaustive_scoring_on_a_synthetic_catalogue() {
+        let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
+        let mut engine = Engine::empty_for(&bundle).unwrap();
+        let solutions = crate::synth::generate(&bundle.solutions, &bundle.catalogue, 4_000, 7);
+        engine.upsert_solutions(solutions).unwrap();
+        for c in &bundle.cities {
+            engine.upsert_city(c.clone()).unwrap();
+        }
+        check_exact(&engine, &bundle, &["default", "text-only", "kpi-only", "lexical"]);
     }
 
     /// Checks the top 10 of every (city, needs, profile, filter) against exhaustive scoring;
