@@ -4,7 +4,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, FilterCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery, Weight};
+use tantivy::query::{
+    BooleanQuery, BooleanWeight, BoostQuery, EnableScoring, Occur, Query, SumCombiner, TermQuery, Weight,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
@@ -117,9 +119,27 @@ const NO_ADDRESS: u64 = u64::MAX;
 pub struct PreparedQuery {
     searcher: Searcher,
     weight: Box<dyn Weight>,
-    /// The query's clauses, each with its own weight, made on the first random access.
-    clauses: Vec<Box<dyn Query>>,
-    clause_weights: std::sync::OnceLock<Vec<Box<dyn Weight>>>,
+    /// The weights of the query's clauses, shared with `weight`, for random access.
+    clauses: Vec<Arc<dyn Weight>>,
+}
+
+/// A clause's weight shared by the boolean query's weight and random access, so its BM25
+/// statistics are looked up once. Its scorers are the clause's own (a term scorer stays a term
+/// scorer, so the boolean weight still runs block-WAND over them).
+struct SharedWeight(Arc<dyn Weight>);
+
+impl Weight for SharedWeight {
+    fn scorer(
+        &self,
+        reader: &tantivy::SegmentReader,
+        boost: tantivy::Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        self.0.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &tantivy::SegmentReader, doc: DocId) -> tantivy::Result<tantivy::query::Explanation> {
+        self.0.explain(reader, doc)
+    }
 }
 
 /// Runs a collector with an already computed weight over every segment of a searcher (what
@@ -355,14 +375,26 @@ impl TextIndex {
             return Ok(None);
         }
         let searcher = self.reader.searcher();
-        let clauses = self.clauses(q);
-        let weight = BooleanQuery::new(clauses.iter().map(|c| (Occur::Should, c.box_clone())).collect())
-            .weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+        let clauses: Vec<Arc<dyn Weight>> = self
+            .clauses(q)
+            .iter()
+            .map(|c| c.weight(scoring).map(Arc::from))
+            .collect::<tantivy::Result<_>>()?;
+        // As `BooleanQuery::new` over should-clauses: at least one must match, scores summed.
+        let weight = Box::new(BooleanWeight::with_minimum_number_should_match(
+            clauses
+                .iter()
+                .map(|w| (Occur::Should, Box::new(SharedWeight(Arc::clone(w))) as Box<dyn Weight>))
+                .collect(),
+            1,
+            true,
+            Box::new(SumCombiner::default),
+        ));
         Ok(Some(PreparedQuery {
             searcher,
             weight,
             clauses,
-            clause_weights: std::sync::OnceLock::new(),
         }))
     }
 
@@ -420,8 +452,13 @@ impl TextIndex {
 
     fn to_ords(&self, searcher: &Searcher, hits: &[(f32, DocAddress)]) -> Result<Vec<(u32, f32)>> {
         let mut out = Vec::with_capacity(hits.len());
+        // Each segment's column opened once (opening looks the field up by name).
+        let mut columns: Vec<Option<tantivy::columnar::Column<u64>>> = vec![None; searcher.segment_readers().len()];
         for &(score, addr) in hits {
-            let col = searcher.segment_reader(addr.segment_ord).fast_fields().u64("ord")?;
+            let col = match &mut columns[addr.segment_ord as usize] {
+                Some(c) => c,
+                slot => slot.insert(searcher.segment_reader(addr.segment_ord).fast_fields().u64("ord")?),
+            };
             let ord = col
                 .first(addr.doc_id)
                 .ok_or_else(|| Error::Internal("an indexed solution has no ordinal".into()))?;
@@ -459,21 +496,9 @@ impl TextIndex {
         // Each clause on its own, seeking forward to the wanted documents: a union scorer
         // would score every document of the windows it buffers on the way. A document's
         // clause scores are added in clause order.
-        let weights = match p.clause_weights.get() {
-            Some(w) => w,
-            None => {
-                let scoring = EnableScoring::enabled_from_searcher(searcher);
-                let made = p
-                    .clauses
-                    .iter()
-                    .map(|c| c.weight(scoring))
-                    .collect::<tantivy::Result<Vec<_>>>()?;
-                p.clause_weights.get_or_init(|| made)
-            }
-        };
         for segment in wanted.chunk_by(|a, b| a.0 == b.0) {
             let reader = searcher.segment_reader(segment[0].0);
-            for w in weights {
+            for w in &p.clauses {
                 let mut scorer = w.scorer(reader, 1.0)?;
                 for &(_, doc, pos) in segment {
                     if scorer.doc() == TERMINATED {
