@@ -1,8 +1,10 @@
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Collector, FilterCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     BooleanQuery, BooleanWeight, BoostQuery, EnableScoring, Occur, Query, SumCombiner, TermQuery, Weight,
@@ -11,7 +13,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::{
-    DocAddress, DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+    DocAddress, DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term,
     TERMINATED,
 };
 
@@ -115,6 +117,31 @@ struct AddressMap {
 
 const NO_ADDRESS: u64 = u64::MAX;
 
+/// A hit of [`TextIndex::top_prepared`]'s heap: ordered by score, then the smaller ordinal
+/// first, so the heap's least is the hit to drop.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    score: Score,
+    ord: u32,
+}
+
+impl PartialEq for Hit {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Hit {}
+impl PartialOrd for Hit {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Hit {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.score.total_cmp(&o.score).then_with(|| o.ord.cmp(&self.ord))
+    }
+}
+
 /// A text query made ready to run by [`TextIndex::prepare`].
 pub struct PreparedQuery {
     searcher: Searcher,
@@ -140,16 +167,6 @@ impl Weight for SharedWeight {
     fn explain(&self, reader: &tantivy::SegmentReader, doc: DocId) -> tantivy::Result<tantivy::query::Explanation> {
         self.0.explain(reader, doc)
     }
-}
-
-/// Runs a collector with an already computed weight over every segment of a searcher (what
-/// `Searcher::search` does after computing the weight itself).
-fn collect<C: Collector>(searcher: &Searcher, weight: &dyn Weight, collector: &C) -> Result<C::Fruit> {
-    let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
-    for (seg, reader) in searcher.segment_readers().iter().enumerate() {
-        fruits.push(collector.collect_segment(weight, seg as u32, reader)?);
-    }
-    Ok(collector.merge_fruits(fruits)?)
 }
 
 /// The tantivy full-text index over solutions.
@@ -304,6 +321,11 @@ impl TextIndex {
         Ok(())
     }
 
+    /// How many segments the searchable index has (each is searched on its own).
+    pub fn segment_count(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// The payload of the last commit.
     pub fn commit_payload(&self) -> Result<Option<String>> {
         Ok(self.index.load_metas()?.payload)
@@ -408,20 +430,45 @@ impl TextIndex {
     }
 
     /// [`TextIndex::top`] of a prepared query.
+    ///
+    /// One heap of the best `n` across segments, so a segment starts pruning (block-WAND) from
+    /// the `n`-th best score of the segments before it, where tantivy's `TopDocs` starts each
+    /// segment from nothing; the filter is checked on the documents block-WAND reports, so a
+    /// filtered query prunes too (`FilterCollector` visits every matching document). Which of
+    /// several documents tied at the cut is kept is unspecified: callers treat the cut's score as
+    /// a bound that ties may reach.
     pub fn top_prepared(&self, p: &PreparedQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
         if n == 0 {
             return Ok(Vec::new());
         }
-        let searcher = &p.searcher;
-        let hits = match allowed {
-            None => collect(searcher, p.weight.as_ref(), &TopDocs::with_limit(n).order_by_score())?,
-            Some(bits) => {
-                let pred = move |ord: u64| bit_is_set(&bits, ord as u32);
-                let c = FilterCollector::new("ord".to_string(), pred, TopDocs::with_limit(n).order_by_score());
-                collect(searcher, p.weight.as_ref(), &c)?
-            }
+        let mut heap: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(n + 1);
+        let floor = |heap: &BinaryHeap<Reverse<Hit>>| match heap.peek() {
+            Some(Reverse(worst)) if heap.len() >= n => worst.score,
+            _ => Score::MIN,
         };
-        let mut out = self.to_ords(searcher, &hits)?;
+        for reader in p.searcher.segment_readers() {
+            let ords = reader.fast_fields().u64("ord")?;
+            let alive = reader.alive_bitset();
+            let mut threshold = floor(&heap);
+            p.weight.for_each_pruning(threshold, reader, &mut |doc, score| {
+                if alive.is_some_and(|a| a.is_deleted(doc)) {
+                    return threshold;
+                }
+                let Some(ord) = ords.first(doc).map(|o| o as u32) else {
+                    return threshold;
+                };
+                if allowed.as_ref().is_some_and(|bits| !bit_is_set(bits, ord)) {
+                    return threshold;
+                }
+                heap.push(Reverse(Hit { score, ord }));
+                if heap.len() > n {
+                    heap.pop();
+                }
+                threshold = floor(&heap);
+                threshold
+            })?;
+        }
+        let mut out: Vec<(u32, f32)> = heap.into_iter().map(|Reverse(h)| (h.ord, h.score)).collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Ok(out)
     }

@@ -733,15 +733,19 @@ mod tests {
         assert!(dense_seen > 0, "no result had a dense part");
     }
 
-    /// The same on a synthetic catalogue of 4,000 solutions made from the bundled ones: many
-    /// solutions share a KPI profile, so the KPI list is deepened past its first cut and the
-    /// text scores of its candidates are read by random access.
+    /// The same on a synthetic catalogue of 4,000 solutions made from the bundled ones, written
+    /// in several segments: many solutions share a KPI profile, so the KPI list is deepened past
+    /// its first cut and the text scores of its candidates are read by random access.
     #[test]
     fn top_k_equals_exhaustive_scoring_on_a_synthetic_catalogue() {
         let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
         let mut engine = Engine::empty_for(&bundle).unwrap();
         let solutions = crate::synth::generate(&bundle.solutions, &bundle.catalogue, 4_000, 7);
-        engine.upsert_solutions(solutions).unwrap();
+        // Four writes, four segments: the text top-k carries its threshold across them.
+        for chunk in solutions.chunks(1_000) {
+            engine.upsert_solutions(chunk.to_vec()).unwrap();
+        }
+        assert!(engine.text_index().segment_count() > 1);
         for c in &bundle.cities {
             engine.upsert_city(c.clone()).unwrap();
         }
