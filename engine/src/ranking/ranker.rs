@@ -328,8 +328,8 @@ impl Ranker<'_> {
         let total = self.table.len().max(1);
         // Each list starts one past the cut: the bound is the last candidate's score, so a list
         // cut exactly at `need` could never prove itself complete, and ties at the cut are seen.
-        // Then only the list whose bound term is larger is deepened (×4), so the effort goes to
-        // the part that dominates the score (usually the KPI part with the tuned weights).
+        // Then only the list whose bound term is largest is deepened, so the effort goes to the
+        // part that dominates the score (usually the KPI part with the tuned weights).
         let (mut text_depth, mut kpi_depth, mut dense_depth) = (need + 1, need + 1, need + 1);
         let mut dense_list = if dense_on {
             self.dense_candidates()
