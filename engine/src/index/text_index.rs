@@ -422,7 +422,7 @@ impl TextIndex {
 
     /// The best `n` documents for a query as (ordinal, score), best first, ties by ordinal;
     /// with `allowed`, only ordinals whose bit is set.
-    pub fn top(&self, q: &TextQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
+    pub fn top(&self, q: &TextQuery, n: usize, allowed: Option<&[u64]>) -> Result<Vec<(u32, f32)>> {
         match self.prepare(q)? {
             Some(p) => self.top_prepared(&p, n, allowed),
             None => Ok(Vec::new()),
@@ -437,7 +437,7 @@ impl TextIndex {
     /// filtered query prunes too (`FilterCollector` visits every matching document). Which of
     /// several documents tied at the cut is kept is unspecified: callers treat the cut's score as
     /// a bound that ties may reach.
-    pub fn top_prepared(&self, p: &PreparedQuery, n: usize, allowed: Option<Arc<Vec<u64>>>) -> Result<Vec<(u32, f32)>> {
+    pub fn top_prepared(&self, p: &PreparedQuery, n: usize, allowed: Option<&[u64]>) -> Result<Vec<(u32, f32)>> {
         if n == 0 {
             return Ok(Vec::new());
         }
@@ -457,7 +457,7 @@ impl TextIndex {
                 let Some(ord) = ords.first(doc).map(|o| o as u32) else {
                     return threshold;
                 };
-                if allowed.as_ref().is_some_and(|bits| !bit_is_set(bits, ord)) {
+                if allowed.is_some_and(|bits| !bit_is_set(bits, ord)) {
                     return threshold;
                 }
                 heap.push(Reverse(Hit { score, ord }));

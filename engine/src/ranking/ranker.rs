@@ -1,6 +1,5 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 use serde::Serialize;
@@ -324,7 +323,7 @@ impl Ranker<'_> {
             .copied()
             .filter(|&o| self.table.get(o).is_some_and(|s| self.filters.accepts(o, s)))
             .collect();
-        let allowed = (text_on && self.filters.active).then(|| Arc::new(self.filters.bitset(self.table)));
+        let allowed = (text_on && self.filters.active).then(|| self.filters.bitset(self.table));
         let total = self.table.len().max(1);
         // Each list starts one past the cut: the bound is the last candidate's score, so a list
         // cut exactly at `need` could never prove itself complete, and ties at the cut are seen.
@@ -352,7 +351,7 @@ impl Ranker<'_> {
         let mut scored: Vec<Scored> = Vec::new();
         loop {
             if let (true, Some(p)) = (text_stale, &prepared) {
-                text_hits = self.text.top_prepared(p, text_depth, allowed.clone())?;
+                text_hits = self.text.top_prepared(p, text_depth, allowed.as_deref())?;
                 text_stale = false;
             }
             if let (true, Some(scores)) = (kpi_stale, &kpi_scores) {
@@ -518,8 +517,10 @@ impl Ranker<'_> {
         let mut cands: HashMap<u32, Option<f32>> = HashMap::new();
         let mut tmax = 1.0f32;
         if self.text_active() {
-            let allowed = self.filters.active.then(|| Arc::new(self.filters.bitset(self.table)));
-            let hits = self.text.top(&self.plan.text, self.table.len().max(1), allowed)?;
+            let allowed = self.filters.active.then(|| self.filters.bitset(self.table));
+            let hits = self
+                .text
+                .top(&self.plan.text, self.table.len().max(1), allowed.as_deref())?;
             tmax = hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
             cands.extend(hits.into_iter().map(|(o, s)| (o, Some(s))));
         }
