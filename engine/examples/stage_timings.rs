@@ -1,7 +1,8 @@
 //! Where a match request's time goes inside the engine, stage by stage, on a synthetic
 //! catalogue of a given size: the same `StageTimings` the server exports in `/metrics`, averaged
 //! over the bench's needs texts (`benches/needs.txt`) asked by every bundled city in turn, for
-//! the default profile and for `text-only`. No HTTP, no explanations.
+//! the default profile, for `text-only`, and for the default profile with no needs text
+//! (`kpi-only`). No HTTP, no explanations.
 //!
 //! ```text
 //! cargo run --release -p kpimatch-engine --example stage_timings -- [SOLUTIONS] [ROUNDS]
@@ -47,14 +48,22 @@ fn main() {
         .filter(|l| !l.trim().is_empty())
         .map(String::from)
         .collect();
-    for profile in [None, Some("text-only")] {
+    // (label, profile, whether the needs text is sent): `kpi-only` is the default profile
+    // with no text at all, as `benches/matching.rs`'s `kpi_only`.
+    for (label, profile, with_text) in [
+        ("default", None, true),
+        ("text-only", Some("text-only"), true),
+        ("kpi-only", None, false),
+    ] {
         let mut spent: BTreeMap<&str, f64> = BTreeMap::new();
         let mut requests = 0usize;
         let started = Instant::now();
         for round in 0..rounds {
             for (i, text) in needs.iter().enumerate() {
                 let city = &bundle.cities[(i + round) % bundle.cities.len()];
-                let mut req = MatchRequest::for_city(&city.id).with_needs(text).with_limit(10);
+                let mut req = MatchRequest::for_city(&city.id)
+                    .with_needs(if with_text { text.as_str() } else { "" })
+                    .with_limit(10);
                 if let Some(p) = profile {
                     req = req.with_profile(p);
                 }
@@ -69,7 +78,7 @@ fn main() {
         let per = |s: f64| s * 1e6 / requests as f64;
         println!(
             "{} at {n}: {:.1} µs per request ({requests} requests)",
-            profile.unwrap_or("default"),
+            label,
             per(started.elapsed().as_secs_f64())
         );
         for (stage, s) in spent {

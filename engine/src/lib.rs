@@ -9,7 +9,7 @@
 //! * [`solution`]: solutions and their KPI profiles (declared or inferred, with provenance).
 //! * [`lang`]: the supported languages, their analyzers and language detection.
 //! * [`vocab`]: the curated domain vocabulary (one per language) and the text → KPI mapper.
-//! * [`index`]: the tantivy text index, the solution table and the impact-ordered KPI lists.
+//! * [`index`]: the tantivy text index, the solution table and the per-KPI impact lists.
 //! * [`peers`]: city similarity, peers, benchmark standing and adoption evidence.
 //! * [`semantic`]: the sentence-embedding model and its persisted embeddings (the dense part).
 //! * [`ranking`]: ranking profiles, match requests, the hybrid ranker and its explanations.

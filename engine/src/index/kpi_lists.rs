@@ -1,17 +1,12 @@
-use std::cmp::Ordering;
-
 use crate::kpi::KpiId;
 use crate::solution::{KpiProfile, Provenance};
 
 /// A posting: (impact, ordinal).
 type Posting = (f32, u32);
 
-fn by_impact_desc(a: &Posting, b: &Posting) -> Ordering {
-    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
-}
-
 /// Per KPI and provenance, the solutions that address it (an inverted index over the sparse KPI
-/// profiles), ordered by impact, highest first, so updates find their entries by binary search.
+/// profiles), in ordinal order, so updates find their entries by binary search and a request's
+/// accumulation writes its score array front to back.
 ///
 /// A request's KPI scores are accumulated over the lists of the KPIs it weighs only: with
 /// profiles of a few KPIs each, that reads a small share of all postings.
@@ -39,7 +34,7 @@ impl KpiLists {
             }
         }
         for l in lists.declared.iter_mut().chain(lists.inferred.iter_mut()) {
-            l.sort_by(by_impact_desc);
+            l.sort_by_key(|p| p.1);
         }
         lists
     }
@@ -51,26 +46,23 @@ impl KpiLists {
         }
     }
 
-    /// Adds a solution's profile.
+    /// Adds a solution's profile (replacing an entry the ordinal already has in a list).
     pub fn insert(&mut self, ord: u32, profile: &KpiProfile) {
         for e in profile.entries() {
-            let p = (e.impact, ord);
             let list = self.list_mut(e.kpi, e.provenance);
-            let at = list.partition_point(|x| by_impact_desc(x, &p) == Ordering::Less);
-            list.insert(at, p);
+            match list.binary_search_by_key(&ord, |p| p.1) {
+                Ok(at) => list[at].0 = e.impact,
+                Err(at) => list.insert(at, (e.impact, ord)),
+            }
         }
     }
 
     /// Removes a solution's profile (the one it was inserted with).
     pub fn remove(&mut self, ord: u32, profile: &KpiProfile) {
         for e in profile.entries() {
-            let p = (e.impact, ord);
             let list = self.list_mut(e.kpi, e.provenance);
-            let at = list.partition_point(|x| by_impact_desc(x, &p) == Ordering::Less);
-            if list.get(at) == Some(&p) {
+            if let Ok(at) = list.binary_search_by_key(&ord, |p| p.1) {
                 list.remove(at);
-            } else if let Some(i) = list.iter().position(|x| x.1 == ord) {
-                list.remove(i);
             }
         }
     }
@@ -81,27 +73,22 @@ impl KpiLists {
     }
 
     /// Accumulates `Σ weight · impact` per solution over the lists a query weighs, into a dense
-    /// score array indexed by ordinal (`scores`, zeroed by the caller, at least `ord_bound` long).
-    /// Returns the ordinals touched, in first-touch order. `weights` holds (KPI, weight of its
-    /// declared list, weight of its inferred list). Only the postings of weighted lists are read,
-    /// so the cost follows the sparsity of the profiles, not the catalogue's size.
-    pub(crate) fn accumulate(&self, weights: &[(KpiId, f32, f32)], scores: &mut [f32]) -> Vec<u32> {
-        let mut touched = Vec::new();
+    /// score array indexed by ordinal (`scores`, zeroed by the caller, at least `ord_bound`
+    /// long). `weights` holds (KPI, weight of its declared list, weight of its inferred list).
+    /// Only the postings of weighted lists are read, so the cost follows the sparsity of the
+    /// profiles; each list is in ordinal order, so its writes go front to back through `scores`
+    /// (an impact-ordered list scattered them across it).
+    pub(crate) fn accumulate(&self, weights: &[(KpiId, f32, f32)], scores: &mut [f32]) {
         for &(kpi, wd, wi) in weights {
             for (list, weight) in [(&self.declared[kpi], wd), (&self.inferred[kpi], wi)] {
                 if weight <= 0.0 {
                     continue;
                 }
                 for &(impact, ord) in list {
-                    let slot = &mut scores[ord as usize];
-                    if *slot == 0.0 {
-                        touched.push(ord);
-                    }
-                    *slot += weight * impact;
+                    scores[ord as usize] += weight * impact;
                 }
             }
         }
-        touched
     }
 }
 
@@ -130,14 +117,13 @@ mod tests {
         let p2 = profile(&[(0, 0.9, Provenance::Declared), (1, 0.3, Provenance::Inferred)]);
         let mut lists = KpiLists::build(2, [(0, &p1)]);
         lists.insert(1, &p2);
-        assert_eq!(lists.declared[0], [(0.9, 1), (0.5, 0)]);
+        assert_eq!(lists.declared[0], [(0.5, 0), (0.9, 1)]);
         assert_eq!(lists.count(1), (0, 1));
         lists.remove(1, &p2);
         assert_eq!(lists.declared[0], [(0.5, 0)]);
         assert_eq!(lists.count(1), (0, 0));
         let mut scores = vec![0f32; 2];
-        let touched = lists.accumulate(&[(0, 2.0, 1.0), (1, 1.0, 1.0)], &mut scores);
-        assert_eq!(touched, [0]);
+        lists.accumulate(&[(0, 2.0, 1.0), (1, 1.0, 1.0)], &mut scores);
         assert_eq!(scores, [1.0, 0.0]);
     }
 }

@@ -1,5 +1,5 @@
-//! The derived indexes: the tantivy text index, the solution table and the impact-ordered
-//! KPI lists.
+//! The derived indexes: the tantivy text index, the solution table and the per-KPI impact
+//! lists.
 
 mod analyzer;
 mod derived;

@@ -57,10 +57,109 @@ pub struct MatchResponse {
     pub not_returned: Vec<super::NotReturned>,
 }
 
-/// The KPI scores of one request: dense by ordinal, with the ordinals that have one.
+/// The KPI scores of one request, dense by ordinal (0: no score), as accumulated over the
+/// KPI lists. An accumulated score can differ from the exact one (summed over the solution's
+/// profile) in the last bits, so every cut on them keeps a relative margin of [`MARGIN`].
 pub(crate) struct KpiScores {
     raw: Vec<f32>,
-    touched: Vec<u32>,
+}
+
+/// The relative margin kept around cuts on accumulated KPI scores.
+const MARGIN: f32 = 1e-4;
+
+/// Score arrays of finished requests, for the next ones: an array as long as the catalogue,
+/// freshly allocated, costs a page fault per 4 KiB on its first writes, while reusing one costs
+/// a `memset` (at 10⁶ solutions, 4 MB each, so the pool holds at most 32 MB).
+static SCORE_ARRAYS: std::sync::Mutex<Vec<Vec<f32>>> = std::sync::Mutex::new(Vec::new());
+
+/// How many score arrays [`SCORE_ARRAYS`] keeps at most (about the requests ranked at once).
+const POOLED_ARRAYS: usize = 8;
+
+fn score_arrays() -> std::sync::MutexGuard<'static, Vec<Vec<f32>>> {
+    SCORE_ARRAYS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Drop for KpiScores {
+    fn drop(&mut self) {
+        let raw = std::mem::take(&mut self.raw);
+        let mut pool = score_arrays();
+        if pool.len() < POOLED_ARRAYS {
+            pool.push(raw);
+        }
+    }
+}
+
+impl KpiScores {
+    /// `len` zero scores, in a reused array when one is free.
+    fn zeroed(len: usize) -> KpiScores {
+        let mut raw = score_arrays().pop().unwrap_or_default();
+        raw.clear();
+        raw.resize(len, 0.0);
+        KpiScores { raw }
+    }
+
+    /// The ordinals with a positive score in `[lo, hi)`, with their scores.
+    fn ords_in(&self, lo: f32, hi: f32) -> impl Iterator<Item = (u32, f32)> + '_ {
+        (0u32..)
+            .zip(self.raw.iter().copied())
+            .filter(move |&(_, v)| v > 0.0 && v >= lo && v < hi)
+    }
+
+    /// How many solutions have a score above `cut`.
+    fn count_above(&self, cut: f32) -> usize {
+        self.raw.iter().filter(|&&v| v > cut).count()
+    }
+
+    /// The best `m` solutions by accumulated score, found in one pass: every ordinal whose
+    /// score is at least `cut`, and the `cut` (`None` when that is every positive score). Every
+    /// ordinal left out scores below `cut`, and `cut` is the `m`-th best score less the margin.
+    fn best(&self, m: usize) -> (Vec<(u32, f32)>, Option<f32>) {
+        const CHUNK: usize = 64;
+        let by_score_desc = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1);
+        let mut kept: Vec<(u32, f32)> = Vec::new();
+        let mut cut: Option<f32> = None;
+        let mut compact_at = (4 * m).max(256);
+        // Keeps the `m` best and what ties them within the margin; returns the new cut.
+        let compact = |kept: &mut Vec<(u32, f32)>| -> f32 {
+            kept.select_nth_unstable_by(m - 1, by_score_desc);
+            let c = kept[m - 1].1 * (1.0 - MARGIN);
+            kept.retain(|p| p.1 >= c);
+            c
+        };
+        let mut picked = [(0u32, 0f32); CHUNK];
+        for (i, chunk) in self.raw.chunks(CHUNK).enumerate() {
+            let floor = cut.unwrap_or(0.0);
+            // Most chunks hold nothing above the cut: their max (eight independent lanes, so
+            // it vectorises) skips them.
+            let mut lanes = [0f32; 8];
+            for c in chunk.chunks(8) {
+                for (m, &v) in lanes.iter_mut().zip(c) {
+                    *m = if v > *m { v } else { *m };
+                }
+            }
+            let max = lanes.iter().fold(0f32, |a, &b| if b > a { b } else { a });
+            if max <= 0.0 || max < floor {
+                continue;
+            }
+            // Without a branch per score: each is written, and kept when it counts.
+            let base = (i * CHUNK) as u32;
+            let mut n = 0;
+            for (j, &v) in chunk.iter().enumerate() {
+                picked[n] = (base + j as u32, v);
+                n += usize::from(v > 0.0 && v >= floor);
+            }
+            kept.extend_from_slice(&picked[..n]);
+            if kept.len() >= compact_at {
+                cut = Some(compact(&mut kept));
+                // Ties can keep many: compact again only once the list has doubled.
+                compact_at = compact_at.max(2 * kept.len());
+            }
+        }
+        if kept.len() > m {
+            cut = Some(compact(&mut kept));
+        }
+        (kept, cut)
+    }
 }
 
 /// A scored candidate.
@@ -249,7 +348,7 @@ impl Ranker<'_> {
 
     /// Every solution's KPI score for this request: the weighted impacts accumulated over the
     /// impact lists of the KPIs the request weighs (see [`KpiLists::accumulate`]). Exact, and
-    /// computed once per request; the top-k is then a selection over the solutions touched.
+    /// computed once per request; the top-k is then a selection over the array.
     pub(crate) fn kpi_scores(&self) -> KpiScores {
         let weights: Vec<(usize, f32, f32)> = self
             .plan
@@ -257,50 +356,74 @@ impl Ranker<'_> {
             .iter()
             .map(|w| (w.kpi, w.weight, w.weight * self.profile.inferred_weight))
             .collect();
-        let mut raw = vec![0f32; self.table.ord_bound()];
-        let touched = self.lists.accumulate(&weights, &mut raw);
-        KpiScores { raw, touched }
+        let mut scores = KpiScores::zeroed(self.table.ord_bound());
+        self.lists.accumulate(&weights, &mut scores.raw);
+        scores
     }
 
     /// The best `k` solutions by KPI score that pass the filters, best first (ties by id), each
     /// with its score recomputed from its profile so every path sums in the same order.
+    ///
+    /// The solutions with the best accumulated scores (twice `k`, and any within the margin of
+    /// the last) are tried first, best first, so the heap soon holds strong scores. Then only
+    /// the others whose accumulated score reaches the heap's worst (less the margin) are tried:
+    /// usually none, unless the filters rejected many of the first.
     pub(crate) fn kpi_top(&self, scores: &KpiScores, k: usize) -> Vec<(u32, f32)> {
+        if k == 0 {
+            return Vec::new();
+        }
         let mut heap: BinaryHeap<Worst<'_>> = BinaryHeap::with_capacity(k + 1);
-        for &ord in &scores.touched {
-            let approx = scores.raw[ord as usize];
-            if approx <= 0.0 {
-                continue;
-            }
-            // Cheap pre-check before the filter and the exact sum (which can differ from the
-            // accumulated one only in the last bits).
-            if heap.len() >= k && heap.peek().is_some_and(|w| approx < w.raw * (1.0 - 1e-4)) {
-                continue;
-            }
-            let Some(s) = self.table.get(ord) else {
-                continue;
+        let (mut best, cut) = scores.best(2 * k);
+        best.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for &(ord, approx) in &best {
+            self.kpi_offer(&mut heap, k, ord, approx);
+        }
+        if let Some(cut) = cut {
+            // Everything left scores below `cut`, and the skip check rejects what scores below
+            // the heap's worst (less the margin); the worst only rises, so its value now bounds
+            // what the sweep can admit.
+            let floor = match heap.peek() {
+                Some(w) if heap.len() >= k => w.raw * (1.0 - MARGIN),
+                _ => 0.0,
             };
-            if !self.filters.accepts(ord, s) {
-                continue;
-            }
-            let raw = self.kpi_raw(&s.profile);
-            if raw <= 0.0 {
-                continue;
-            }
-            let cand = Worst {
-                raw,
-                id: &s.solution.id,
-                ord,
-            };
-            if heap.len() < k {
-                heap.push(cand);
-            } else if heap.peek().is_some_and(|w| cand < *w) {
-                heap.pop();
-                heap.push(cand);
+            if floor < cut {
+                for (ord, approx) in scores.ords_in(floor, cut) {
+                    self.kpi_offer(&mut heap, k, ord, approx);
+                }
             }
         }
         let mut out: Vec<Worst<'_>> = heap.into_vec();
         out.sort();
         out.into_iter().map(|w| (w.ord, w.raw)).collect()
+    }
+
+    /// Offers a solution to [`Ranker::kpi_top`]'s heap of the `k` best, unless its accumulated
+    /// score `approx` is clearly below the worst kept.
+    fn kpi_offer<'t>(&'t self, heap: &mut BinaryHeap<Worst<'t>>, k: usize, ord: u32, approx: f32) {
+        if heap.len() >= k && heap.peek().is_some_and(|w| approx < w.raw * (1.0 - MARGIN)) {
+            return;
+        }
+        let Some(s) = self.table.get(ord) else {
+            return;
+        };
+        if !self.filters.accepts(ord, s) {
+            return;
+        }
+        let raw = self.kpi_raw(&s.profile);
+        if raw <= 0.0 {
+            return;
+        }
+        let cand = Worst {
+            raw,
+            id: &s.solution.id,
+            ord,
+        };
+        if heap.len() < k {
+            heap.push(cand);
+        } else if heap.peek().is_some_and(|w| cand < *w) {
+            heap.pop();
+            heap.push(cand);
+        }
     }
 
     /// Exact top-`need` by combined score: deepens the text, KPI and dense candidate lists until
@@ -451,15 +574,14 @@ impl Ranker<'_> {
     fn kpi_depth_below(&self, scores: &KpiScores, part: f32) -> usize {
         let w = self.profile.kpi_weight;
         if part <= 0.0 || w <= 0.0 {
-            return scores.touched.len() + 1;
+            return scores.count_above(0.0) + 1;
         }
         if part >= w {
             return 0;
         }
         // kpi_part(raw) = w·(1 − e^(−raw/scale)), inverted.
         let raw = -self.profile.kpi_scale * (-(part / w)).ln_1p();
-        let cut = raw * (1.0 - 1e-4);
-        scores.touched.iter().filter(|&&o| scores.raw[o as usize] > cut).count() + 1
+        scores.count_above(raw * (1.0 - MARGIN)) + 1
     }
 
     /// One candidate's combined score from its BM25 (`None`: no query term), the request's
@@ -526,10 +648,8 @@ impl Ranker<'_> {
         }
         if self.kpi_active() {
             let scores = self.kpi_scores();
-            for &o in &scores.touched {
-                if scores.raw[o as usize] > 0.0 {
-                    cands.entry(o).or_insert(None);
-                }
+            for (o, _) in scores.ords_in(0.0, f32::INFINITY) {
+                cands.entry(o).or_insert(None);
             }
         }
         for &o in self.plan.evidence.positive() {
@@ -659,9 +779,50 @@ impl Ranker<'_> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::KpiScores;
     use crate::bundle::Bundle;
     use crate::ranking::{Filters, MatchRequest};
     use crate::Engine;
+
+    proptest! {
+        /// `KpiScores::best` keeps every score at or above its cut, leaves out only scores
+        /// below it, and keeps at least the `m` best; on arrays long enough to compact many
+        /// times, with many zeros and many ties.
+        #[test]
+        fn best_keeps_the_m_best_and_leaves_out_only_scores_below_its_cut(
+            raw in prop::collection::vec(prop_oneof![3 => Just(0f32), 2 => (0u8..20).prop_map(f32::from), 2 => 0f32..100.0], 0..6000),
+            m in 1usize..400,
+        ) {
+            let scores = KpiScores { raw: raw.clone() };
+            let (kept, cut) = scores.best(m);
+            let positive = raw.iter().filter(|&&v| v > 0.0).count();
+            let mut kept_ords: Vec<u32> = kept.iter().map(|p| p.0).collect();
+            kept_ords.sort_unstable();
+            kept_ords.dedup();
+            prop_assert_eq!(kept_ords.len(), kept.len(), "an ordinal kept twice");
+            for &(o, v) in &kept {
+                prop_assert_eq!(raw[o as usize], v);
+                prop_assert!(v > 0.0);
+            }
+            match cut {
+                None => prop_assert_eq!(kept.len(), positive),
+                Some(cut) => {
+                    prop_assert!(kept.len() >= m);
+                    for (o, &v) in raw.iter().enumerate() {
+                        let is_kept = kept_ords.binary_search(&(o as u32)).is_ok();
+                        if v > 0.0 {
+                            prop_assert_eq!(is_kept, v >= cut, "score {} against cut {}", v, cut);
+                        }
+                    }
+                    let mut sorted: Vec<f32> = raw.iter().copied().filter(|&v| v > 0.0).collect();
+                    sorted.sort_unstable_by(|a, b| b.total_cmp(a));
+                    prop_assert!(sorted[m - 1] >= cut);
+                }
+            }
+        }
+    }
 
     /// The exact top-k equals ranking every solution by its combined score, for hybrid,
     /// text-only and KPI-only requests, with and without adoption evidence (the bundled
