@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-    Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
+    TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Longest token kept, in bytes (tantivy counts bytes): 40 characters of Latin script, 20 of
@@ -183,7 +183,7 @@ impl Lang {
                 }
                 builder
                     .filter_dynamic(AsciiFoldingFilter)
-                    .filter_dynamic(Stemmer::new(language))
+                    .filter_dynamic(crate::index::CachedStemmer::new(language))
                     .build()
             }
         }

@@ -8,7 +8,7 @@ mod kpi_lists;
 mod table;
 mod text_index;
 
-pub use analyzer::{analyse, english};
+pub use analyzer::{analyse, english, CachedStemmer};
 pub(crate) use field_terms::FieldTermsCache;
 pub use kpi_lists::KpiLists;
 pub(crate) use table::global as table_global;
