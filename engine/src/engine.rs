@@ -291,8 +291,11 @@ impl Engine {
             |s| languages.derive(s),
             |i, (lang, profile)| {
                 let s = &solutions[i];
+                let known = table.ord_of(&s.id);
                 let ord = table.ord_for_insert(&s.id);
-                text.upsert(ord, s, lang, &profile)?;
+                // An engine with no solution has an empty index (the table mirrors it), so a
+                // first build deletes only ids repeated within the batch.
+                text.upsert(ord, s, lang, &profile, !fresh || known.is_some())?;
                 let embedding = embeddings.next().flatten();
                 let (ord, old) = table.upsert(Arc::clone(s), profile, lang);
                 table.set_embedding(ord, embedding);
@@ -715,5 +718,46 @@ impl Engine {
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn solution(id: &str, title: &str) -> Solution {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "title": title, "provider": "P", "summary": "A solution.", "categories": ["Environment"]
+        }))
+        .unwrap()
+    }
+
+    /// A first build skips tantivy's per-id deletions; an id repeated within that batch must
+    /// still leave one document, the later one.
+    #[test]
+    fn a_first_build_keeps_only_the_last_of_a_repeated_id() {
+        let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
+        let mut engine = Engine::empty_for(&bundle).unwrap();
+        engine
+            .upsert_solutions(vec![
+                solution("rep", "Aquifer recharge"),
+                solution("other", "Aquifer mapping"),
+                solution("rep", "Glacier monitoring"),
+            ])
+            .unwrap();
+        assert_eq!(engine.text.num_docs(), 2);
+        let ids = |engine: &Engine, needs: &str| -> Vec<String> {
+            let req = MatchRequest::for_text(needs).with_profile("text-only");
+            let res = engine.match_solutions(&req).unwrap();
+            res.results.into_iter().map(|r| r.solution_id).collect()
+        };
+        assert_eq!(ids(&engine, "aquifer"), ["other"]);
+        assert_eq!(ids(&engine, "glacier"), ["rep"]);
+        // A later batch replaces as before.
+        engine
+            .upsert_solutions(vec![solution("other", "Glacier mapping")])
+            .unwrap();
+        assert_eq!(engine.text.num_docs(), 2);
+        assert!(ids(&engine, "aquifer").is_empty());
     }
 }

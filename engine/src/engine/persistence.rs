@@ -255,7 +255,7 @@ impl Engine {
                     let ord = doc.ord;
                     let stale = !was_read && doc.derived.as_ref().is_none_or(|(l, p)| *l != lang || *p != profile);
                     if changed.contains(s.id.as_str()) || stale {
-                        self.text.upsert(ord, &s, lang, &profile)?;
+                        self.text.upsert(ord, &s, lang, &profile, true)?;
                         stats.reindexed += 1;
                     } else {
                         stats.kept += 1;
@@ -272,7 +272,7 @@ impl Engine {
         }
         for (s, profile, lang) in fresh {
             let ord = self.table.ord_for_insert(&s.id);
-            self.text.upsert(ord, &s, lang, &profile)?;
+            self.text.upsert(ord, &s, lang, &profile, true)?;
             let embedding = self.embedding_of(lang, &s);
             self.table.upsert(Arc::new(s), profile, lang);
             self.table.set_embedding(ord, embedding);

@@ -271,8 +271,10 @@ impl TextIndex {
 
     /// Adds a solution written in `lang` under an ordinal, with the KPI profile derived for it
     /// (stored, read back by [`TextIndex::stored_docs`]), replacing any document with the same
-    /// id (buffered).
-    pub fn upsert(&self, ord: u32, s: &Solution, lang: Lang, profile: &KpiProfile) -> Result<()> {
+    /// id (buffered). `replace: false` skips the deletion of that id, for a caller that knows
+    /// the index holds no document with it (a first build): tantivy applies each deletion to
+    /// the new segments at commit, a term lookup per solution.
+    pub fn upsert(&self, ord: u32, s: &Solution, lang: Lang, profile: &KpiProfile, replace: bool) -> Result<()> {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.fields.id, &s.id);
         doc.add_u64(self.fields.ord, u64::from(ord));
@@ -290,7 +292,9 @@ impl TextIndex {
             doc.add_text(f.all, t);
         }
         let w = self.writer();
-        w.delete_term(Term::from_field_text(self.fields.id, &s.id));
+        if replace {
+            w.delete_term(Term::from_field_text(self.fields.id, &s.id));
+        }
         w.add_document(doc)?;
         Ok(())
     }
