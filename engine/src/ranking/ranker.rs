@@ -105,31 +105,22 @@ impl KpiScores {
             .filter(move |&(_, v)| v > 0.0 && v >= lo && v < hi)
     }
 
-    /// How many solutions have a score above `cut`.
-    fn count_above(&self, cut: f32) -> usize {
-        self.raw.iter().filter(|&&v| v > cut).count()
+    /// The ordinals with a positive score of at least `lo`, with their scores, in ordinal
+    /// order (one vectorised pass, as [`KpiScores::best`]).
+    fn at_least(&self, lo: f32) -> Vec<(u32, f32)> {
+        let mut kept = Vec::new();
+        self.scan(&mut kept, lo, |_| lo);
+        kept
     }
 
-    /// The best `m` solutions by accumulated score, found in one pass: every ordinal whose
-    /// score is at least `cut`, and the `cut` (`None` when that is every positive score). Every
-    /// ordinal left out scores below `cut`, and `cut` is the `m`-th best score less the margin.
-    fn best(&self, m: usize) -> (Vec<(u32, f32)>, Option<f32>) {
+    /// Appends to `kept` every ordinal whose score is positive and at least the floor, in
+    /// ordinal order, 64 scores at a time; after each chunk that adds some, `raise` may raise
+    /// the floor (it returns the floor for the next chunks).
+    fn scan(&self, kept: &mut Vec<(u32, f32)>, mut floor: f32, mut raise: impl FnMut(&mut Vec<(u32, f32)>) -> f32) {
         const CHUNK: usize = 64;
-        let by_score_desc = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1);
-        let mut kept: Vec<(u32, f32)> = Vec::new();
-        let mut cut: Option<f32> = None;
-        let mut compact_at = (4 * m).max(256);
-        // Keeps the `m` best and what ties them within the margin; returns the new cut.
-        let compact = |kept: &mut Vec<(u32, f32)>| -> f32 {
-            kept.select_nth_unstable_by(m - 1, by_score_desc);
-            let c = kept[m - 1].1 * (1.0 - MARGIN);
-            kept.retain(|p| p.1 >= c);
-            c
-        };
         let mut picked = [(0u32, 0f32); CHUNK];
         for (i, chunk) in self.raw.chunks(CHUNK).enumerate() {
-            let floor = cut.unwrap_or(0.0);
-            // Most chunks hold nothing above the cut: their max (eight independent lanes, so
+            // Most chunks hold nothing at the floor: their max (eight independent lanes, so
             // it vectorises) skips them.
             let mut lanes = [0f32; 8];
             for c in chunk.chunks(8) {
@@ -149,12 +140,33 @@ impl KpiScores {
                 n += usize::from(v > 0.0 && v >= floor);
             }
             kept.extend_from_slice(&picked[..n]);
+            floor = raise(kept);
+        }
+    }
+
+    /// The best `m` solutions by accumulated score, found in one pass: every ordinal whose
+    /// score is at least `cut`, and the `cut` (`None` when that is every positive score). Every
+    /// ordinal left out scores below `cut`, and `cut` is the `m`-th best score less the margin.
+    fn best(&self, m: usize) -> (Vec<(u32, f32)>, Option<f32>) {
+        let by_score_desc = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1);
+        let mut kept: Vec<(u32, f32)> = Vec::new();
+        let mut cut: Option<f32> = None;
+        let mut compact_at = (4 * m).max(256);
+        // Keeps the `m` best and what ties them within the margin; returns the new cut.
+        let compact = |kept: &mut Vec<(u32, f32)>| -> f32 {
+            kept.select_nth_unstable_by(m - 1, by_score_desc);
+            let c = kept[m - 1].1 * (1.0 - MARGIN);
+            kept.retain(|p| p.1 >= c);
+            c
+        };
+        self.scan(&mut kept, 0.0, |kept| {
             if kept.len() >= compact_at {
-                cut = Some(compact(&mut kept));
+                cut = Some(compact(kept));
                 // Ties can keep many: compact again only once the list has doubled.
                 compact_at = compact_at.max(2 * kept.len());
             }
-        }
+            cut.unwrap_or(0.0)
+        });
         if kept.len() > m {
             cut = Some(compact(&mut kept));
         }
@@ -452,7 +464,11 @@ impl Ranker<'_> {
         // cut exactly at `need` could never prove itself complete, and ties at the cut are seen.
         // Then only the list whose bound term is largest is deepened, so the effort goes to the
         // part that dominates the score (usually the KPI part with the tuned weights).
-        let (mut text_depth, mut kpi_depth, mut dense_depth) = (need + 1, need + 1, need + 1);
+        let (mut text_depth, kpi_depth, mut dense_depth) = (need + 1, need + 1, need + 1);
+        // Once the KPI list is deepened it is cut by score instead of by depth: it then holds
+        // every accepted solution whose KPI score may reach the floor (raw), so an unseen one's
+        // KPI part is below the floor's.
+        let mut kpi_floor: Option<f32> = None;
         let mut dense_list = if dense_on {
             self.dense_candidates()
         } else {
@@ -478,11 +494,19 @@ impl Ranker<'_> {
                 text_stale = false;
             }
             if let (true, Some(scores)) = (kpi_stale, &kpi_scores) {
-                kpi_hits = self.kpi_top(scores, kpi_depth);
+                kpi_hits = match kpi_floor {
+                    None => self.kpi_top(scores, kpi_depth),
+                    Some(floor) => self.kpi_reaching(scores, floor, &seen),
+                };
                 kpi_stale = false;
             }
             let text_full = text_on && text_hits.len() >= text_depth;
-            let kpi_full = kpi_on && kpi_hits.len() >= kpi_depth;
+            // Whether unseen solutions may still have a KPI part, up to the bound below.
+            let kpi_full = kpi_on
+                && match kpi_floor {
+                    None => kpi_hits.len() >= kpi_depth,
+                    Some(floor) => floor > 0.0,
+                };
             let dense_hits = dense_list.prefix(dense_depth, self.table);
             let dense_full = dense_on && dense_hits.len() >= dense_depth;
             let tmax = text_hits.first().map_or(1.0, |h| h.1).max(f32::MIN_POSITIVE);
@@ -498,7 +522,8 @@ impl Ranker<'_> {
                 add(ord, Some(s), None);
             }
             for &(ord, r) in &kpi_hits {
-                add(ord, None, Some(r));
+                // A list cut by depth carries exact scores; one cut by score, accumulated ones.
+                add(ord, None, kpi_floor.is_none().then_some(r));
             }
             for &ord in &evidence_cands {
                 add(ord, None, None);
@@ -528,15 +553,15 @@ impl Ranker<'_> {
             } else {
                 0.0
             };
-            let kpi_bound = if kpi_full {
-                self.kpi_part(kpi_hits[kpi_depth - 1].1)
-            } else {
-                0.0
+            let kpi_bound = match kpi_floor {
+                _ if !kpi_full => 0.0,
+                None => self.kpi_part(kpi_hits[kpi_depth - 1].1),
+                Some(floor) => self.kpi_part(floor),
             };
             let dense_bound = if dense_full { dense_hits[dense_depth - 1].1 } else { 0.0 };
             let settled = kth.is_some_and(|k| k > text_bound + kpi_bound + dense_bound);
             let text_open = text_full && text_depth < total;
-            let kpi_open = kpi_full && kpi_depth < total;
+            let kpi_open = kpi_full && (kpi_floor.is_some() || kpi_depth < total);
             let dense_open = dense_full && dense_depth < total;
             if settled || !(text_open || kpi_open || dense_open) {
                 scored.sort_by(|a, b| better(self.table, a, b));
@@ -554,13 +579,19 @@ impl Ranker<'_> {
                 text_depth = (text_depth * 4).min(total);
                 text_stale = true;
             } else if k >= d {
-                // Straight to the depth where the KPI bound would fall below the current
-                // `need`-th score with the other bounds as they are (at least twice as deep).
-                let wanted = match (kth, &kpi_scores) {
-                    (Some(kth), Some(scores)) => self.kpi_depth_below(scores, kth - text_bound - dense_bound),
-                    _ => 0,
-                };
-                kpi_depth = wanted.max(kpi_depth * 2).min(total);
+                // Straight to every solution whose KPI part could lift it to the current
+                // `need`-th score with the other bounds as they are: one pass over the scores,
+                // each new candidate scored once. The floor sits a margin below that score, so
+                // the next round's bound is strictly below the `need`-th score and settles
+                // (at the exact score, a tie would deepen the text list instead). A floor that
+                // does not fall is dropped to 0, which lists every solution with a KPI score.
+                let floor = kth.map_or(0.0, |kth| {
+                    self.kpi_raw_for_part(kth - text_bound - dense_bound) * (1.0 - MARGIN)
+                });
+                kpi_floor = Some(match kpi_floor {
+                    Some(prev) if floor >= prev => 0.0,
+                    _ => floor,
+                });
                 kpi_stale = true;
             } else {
                 dense_depth = (dense_depth * 4).min(total);
@@ -568,20 +599,29 @@ impl Ranker<'_> {
         }
     }
 
-    /// How many solutions have a KPI part above `part` (by their accumulated scores, which
-    /// can differ from the exact sums in the last bits, so counted with a margin), plus one:
-    /// the KPI list's depth at which its bound falls to `part`.
-    fn kpi_depth_below(&self, scores: &KpiScores, part: f32) -> usize {
+    /// The raw KPI score whose KPI part is `part` (0 for a part of 0 or less; infinite for
+    /// one the KPI part never reaches).
+    fn kpi_raw_for_part(&self, part: f32) -> f32 {
         let w = self.profile.kpi_weight;
         if part <= 0.0 || w <= 0.0 {
-            return scores.count_above(0.0) + 1;
+            return 0.0;
         }
         if part >= w {
-            return 0;
+            return f32::INFINITY;
         }
         // kpi_part(raw) = w·(1 − e^(−raw/scale)), inverted.
-        let raw = -self.profile.kpi_scale * (-(part / w)).ln_1p();
-        scores.count_above(raw * (1.0 - MARGIN)) + 1
+        -self.profile.kpi_scale * (-(part / w)).ln_1p()
+    }
+
+    /// The solutions not yet `seen` that pass the filters and whose KPI score may reach
+    /// `floor` (accumulated scores, so cut with the margin), with their accumulated scores:
+    /// every solution left out has an exact KPI score below `floor`.
+    fn kpi_reaching(&self, scores: &KpiScores, floor: f32, seen: &FxHashSet<u32>) -> Vec<(u32, f32)> {
+        let mut reaching = scores.at_least(floor * (1.0 - MARGIN));
+        reaching.retain(|&(ord, _)| {
+            !seen.contains(&ord) && self.table.get(ord).is_some_and(|s| self.filters.accepts(ord, s))
+        });
+        reaching
     }
 
     /// One candidate's combined score from its BM25 (`None`: no query term), the request's
@@ -789,13 +829,18 @@ mod tests {
     proptest! {
         /// `KpiScores::best` keeps every score at or above its cut, leaves out only scores
         /// below it, and keeps at least the `m` best; on arrays long enough to compact many
-        /// times, with many zeros and many ties.
+        /// times, with many zeros and many ties. `KpiScores::at_least` keeps exactly the
+        /// positive scores at its floor.
         #[test]
         fn best_keeps_the_m_best_and_leaves_out_only_scores_below_its_cut(
             raw in prop::collection::vec(prop_oneof![3 => Just(0f32), 2 => (0u8..20).prop_map(f32::from), 2 => 0f32..100.0], 0..6000),
             m in 1usize..400,
         ) {
             let scores = KpiScores { raw: raw.clone() };
+            // `at_least` is the plain filter, in ordinal order.
+            let lo = (m % 40) as f32 * 2.5;
+            let want: Vec<(u32, f32)> = (0u32..).zip(raw.iter().copied()).filter(|&(_, v)| v > 0.0 && v >= lo).collect();
+            prop_assert_eq!(scores.at_least(lo), want);
             let (kept, cut) = scores.best(m);
             let positive = raw.iter().filter(|&&v| v > 0.0).count();
             let mut kept_ords: Vec<u32> = kept.iter().map(|p| p.0).collect();
@@ -916,6 +961,21 @@ mod tests {
 
     /// Checks the top 10 of every (city, needs, profile, filter) against exhaustive scoring;
     /// returns how many requests had adoption evidence.
+    /// The same on a synthetic catalogue of 4,000 solutions, where a hybrid request's KPI
+    /// list is usually deepened past its first cut (the bundle is too small for that to be
+    /// needed often): the list cut by score must still hold every solution that can enter.
+    #[test]
+    fn top_k_equals_exhaustive_scoring_on_a_larger_catalogue() {
+        let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
+        let mut engine = Engine::empty_for(&bundle).unwrap();
+        let solutions = crate::synth::generate(&bundle.solutions, &bundle.catalogue, 4_000, 11);
+        engine.upsert_solutions(solutions).unwrap();
+        for c in &bundle.cities {
+            engine.upsert_city(c.clone()).unwrap();
+        }
+        check_exact(&engine, &bundle, &["default", "no-evidence", "kpi-only"]);
+    }
+
     fn check_exact(engine: &Engine, bundle: &Bundle, profiles: &[&str]) -> usize {
         let needs = [
             "what fixes our water KPIs?",
