@@ -29,11 +29,11 @@ pub fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     out
 }
 
-/// Words remembered per language and thread before the memo starts over. A catalogue's
-/// vocabulary is mostly a few thousand words per language, so the memo rarely fills; when it
-/// does, clearing it keeps memory bounded (about 2 MB per language and thread) at the cost of
-/// re-stemming.
-const STEM_MEMO_WORDS: usize = 1 << 15;
+/// Words remembered per language and thread before the memo starts over. The words that
+/// repeat in a catalogue are a few thousand per language, so the memo rarely fills; when it
+/// does, clearing it keeps memory bounded (about 1.3 MB per language a thread has analysed,
+/// and the ranking threads are bounded by the server's permits) at the cost of re-stemming.
+const STEM_MEMO_WORDS: usize = 1 << 14;
 
 thread_local! {
     /// Each thread's memo of Snowball stems, one map per stemmer language (indexed by
