@@ -272,6 +272,7 @@ impl Engine {
             })?;
         }
         let fresh = self.table.is_empty();
+        let first_build = fresh && self.text.started_empty();
         // Embeddings first, the model running on every core (a no-op without the stage).
         let mut embeddings = match &self.semantic {
             Some(sem) => {
@@ -293,9 +294,9 @@ impl Engine {
                 let s = &solutions[i];
                 let known = table.ord_of(&s.id);
                 let ord = table.ord_for_insert(&s.id);
-                // An engine with no solution has an empty index (the table mirrors it), so a
-                // first build deletes only ids repeated within the batch.
-                text.upsert(ord, s, lang, &profile, !fresh || known.is_some())?;
+                // A first build into an index that started empty (no document the table does
+                // not list) deletes only ids repeated within the batch.
+                text.upsert(ord, s, lang, &profile, !first_build || known.is_some())?;
                 let embedding = embeddings.next().flatten();
                 let (ord, old) = table.upsert(Arc::clone(s), profile, lang);
                 table.set_embedding(ord, embedding);
@@ -759,5 +760,30 @@ mod tests {
             .unwrap();
         assert_eq!(engine.text.num_docs(), 2);
         assert!(ids(&engine, "aquifer").is_empty());
+    }
+
+    /// An engine on a reopened index has an empty table but documents: its first batch must
+    /// still replace them, whoever calls it.
+    #[test]
+    fn a_batch_into_a_reopened_index_replaces_its_documents() {
+        let bundle = Bundle::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../index-data")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut engine, _) = Engine::open_index(&bundle, dir.path()).unwrap();
+            assert!(engine.text.started_empty());
+            engine
+                .rebuild(vec![solution("rep", "Aquifer recharge")], Vec::new(), "test", 1)
+                .unwrap();
+        }
+        let (mut engine, opened) = Engine::open_index(&bundle, dir.path()).unwrap();
+        assert!(
+            matches!(opened, persistence::IndexOpened::Reopened { .. }),
+            "{opened:?}"
+        );
+        assert!(!engine.text.started_empty());
+        engine
+            .upsert_solutions(vec![solution("rep", "Glacier monitoring")])
+            .unwrap();
+        assert_eq!(engine.text.num_docs(), 1);
     }
 }

@@ -188,6 +188,9 @@ pub struct TextIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     addresses: RwLock<Option<Arc<AddressMap>>>,
+    /// Whether the index was opened empty or cleared since: then every document it holds was
+    /// added by this process, so the engine's table lists every id in it.
+    started_empty: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for TextIndex {
@@ -250,13 +253,15 @@ impl TextIndex {
         // way, and the float sums of BM25 over segment-local orders then differ in the last bits
         // between two engines built from the same data (a property test caught it).
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let empty = reader.searcher().num_docs() == 0;
         Ok(TextIndex {
             index,
             reader,
             writer: Mutex::new(writer),
             fields,
             addresses: RwLock::new(None),
+            started_empty: std::sync::atomic::AtomicBool::new(empty),
         })
     }
 
@@ -307,7 +312,15 @@ impl TextIndex {
     /// Deletes every document (buffered).
     pub fn clear(&self) -> Result<()> {
         self.writer().delete_all_documents()?;
+        self.started_empty.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether the index was opened empty or has been cleared since: every document in it
+    /// (committed or buffered) was added since, so a caller that mirrors the additions knows
+    /// every id it holds. An index reopened with documents answers `false` for good.
+    pub fn started_empty(&self) -> bool {
+        self.started_empty.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Commits buffered writes with an optional payload (e.g. the last applied change) and
