@@ -318,7 +318,7 @@ impl TextIndex {
 
     /// Whether the index was opened empty or has been cleared since: every document in it
     /// (committed or buffered) was added since, so a caller that mirrors the additions knows
-    /// every id it holds. An index reopened with documents answers `false` for good.
+    /// every id it holds. An index reopened with documents answers `false` until it is cleared.
     pub fn started_empty(&self) -> bool {
         self.started_empty.load(std::sync::atomic::Ordering::Relaxed)
     }

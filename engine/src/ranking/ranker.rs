@@ -959,8 +959,6 @@ mod tests {
         check_exact(&engine, &bundle, &["default", "text-only", "kpi-only", "lexical"]);
     }
 
-    /// Checks the top 10 of every (city, needs, profile, filter) against exhaustive scoring;
-    /// returns how many requests had adoption evidence.
     /// The same on a synthetic catalogue of 4,000 solutions, where a hybrid request's KPI
     /// list is usually deepened past its first cut (the bundle is too small for that to be
     /// needed often): the list cut by score must still hold every solution that can enter.
@@ -976,6 +974,8 @@ mod tests {
         check_exact(&engine, &bundle, &["default", "no-evidence", "kpi-only"]);
     }
 
+    /// Checks the top 10 of every (city, needs, profile, filter) against exhaustive scoring;
+    /// returns how many requests had adoption evidence.
     fn check_exact(engine: &Engine, bundle: &Bundle, profiles: &[&str]) -> usize {
         let needs = [
             "what fixes our water KPIs?",
