@@ -688,7 +688,7 @@ impl Ranker<'_> {
         }
         if self.kpi_active() {
             let scores = self.kpi_scores();
-            for (o, _) in scores.ords_in(0.0, f32::INFINITY) {
+            for (o, _) in scores.at_least(0.0) {
                 cands.entry(o).or_insert(None);
             }
         }
